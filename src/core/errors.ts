@@ -1,0 +1,119 @@
+/**
+ * The one error hierarchy of peruri-chain. Core code throws these; each edge (the CLI's
+ * BaseCommand, the daemon's error handler) maps the kind to an exit code or an HTTP status.
+ */
+
+/** Stable error codes; operators and CI match on these strings, so they never change meaning. */
+export const ErrorCodes = {
+  /** The network spec is not valid YAML or fails the schema or a cross-field rule. */
+  SPEC_INVALID: 'PC_SPEC_INVALID',
+  /** A spec file or example could not be found or read. */
+  SPEC_NOT_FOUND: 'PC_SPEC_NOT_FOUND',
+  /** A flag has a value that cannot be used (after oclif's own parsing). */
+  FLAG_INVALID: 'PC_FLAG_INVALID',
+  /** The workspace is missing, incomplete or inconsistent. */
+  WORKSPACE_INVALID: 'PC_WORKSPACE_INVALID',
+  /** A key file, keystore or public key cannot be read or does not match. */
+  KEY_INVALID: 'PC_KEY_INVALID',
+  /** A secret (password, passphrase) was needed and not supplied. */
+  SECRET_MISSING: 'PC_SECRET_MISSING',
+  /** An IBFT 2.0 extraData value cannot be decoded or an address list cannot be encoded. */
+  EXTRA_DATA_INVALID: 'PC_EXTRA_DATA_INVALID',
+  /** The workspace already exists and the command would overwrite it. */
+  WORKSPACE_EXISTS: 'PC_WORKSPACE_EXISTS',
+  /** Writing would destroy keys or data that the operator did not agree to lose. */
+  WOULD_DESTROY_KEYS: 'PC_WOULD_DESTROY_KEYS',
+  /** A remote machine, process or RPC endpoint failed or could not be reached. */
+  REMOTE_FAILED: 'PC_REMOTE_FAILED',
+  /** The workspace is bound to another chain than the one reached. */
+  CHAIN_MISMATCH: 'PC_CHAIN_MISMATCH',
+  /** The operation was interrupted (SIGINT) before it finished. */
+  INTERRUPTED: 'PC_INTERRUPTED',
+  /** Anything that should not happen: a bug in peruri-chain. */
+  INTERNAL: 'PC_INTERNAL',
+} as const;
+
+export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
+
+/** The four kinds an edge needs to know to pick an exit code or an HTTP status. */
+export type ErrorKind = 'input' | 'remote' | 'refused' | 'bug' | 'interrupted';
+
+export interface PeruriErrorOptions {
+  /** How to fix it, in one sentence addressed to the operator. */
+  hint?: string;
+  /** Every individual problem, one line each (for example one per failing spec path). */
+  details?: string[];
+  cause?: unknown;
+}
+
+/** Base class: a short message, a stable code, a hint and the list of individual problems. */
+export abstract class PeruriError extends Error {
+  abstract readonly kind: ErrorKind;
+  readonly code: ErrorCode;
+  readonly hint: string | undefined;
+  readonly details: string[];
+
+  constructor(code: ErrorCode, message: string, options: PeruriErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.code = code;
+    this.hint = options.hint;
+    this.details = options.details ?? [];
+  }
+
+  /** The message followed by one indented line per detail, as printed to people. */
+  describe(): string {
+    return [this.message, ...this.details.map((line) => `  - ${line}`)].join('\n');
+  }
+}
+
+/** The operator gave something unusable: a spec, a flag value, a workspace file. */
+export class InputError extends PeruriError {
+  readonly kind = 'input' as const;
+}
+
+/** A remote step failed: SSH, Docker, a process, an RPC endpoint. */
+export class RemoteError extends PeruriError {
+  readonly kind = 'remote' as const;
+  readonly host: string | undefined;
+  readonly command: string | undefined;
+
+  constructor(
+    code: ErrorCode,
+    message: string,
+    options: PeruriErrorOptions & { host?: string; command?: string } = {},
+  ) {
+    super(code, message, options);
+    this.host = options.host;
+    this.command = options.command;
+  }
+}
+
+/** A precondition does not hold or the step would destroy data; nothing was changed. */
+export class RefusedError extends PeruriError {
+  readonly kind = 'refused' as const;
+}
+
+/** The work was interrupted by the operator (Ctrl-C) or a shutdown signal. */
+export class InterruptedError extends PeruriError {
+  readonly kind = 'interrupted' as const;
+  constructor(message = 'Interrupted', options: PeruriErrorOptions = {}) {
+    super(ErrorCodes.INTERRUPTED, message, options);
+  }
+}
+
+/** Something that should never happen. Reported with its cause so it can be fixed. */
+export class BugError extends PeruriError {
+  readonly kind = 'bug' as const;
+  constructor(message: string, options: PeruriErrorOptions = {}) {
+    super(ErrorCodes.INTERNAL, message, {
+      hint: 'This is a bug in peruri-chain; please report it with the command and its output.',
+      ...options,
+    });
+  }
+}
+
+/** True for any error of the hierarchy, including ones from another copy of the module. */
+export function isPeruriError(error: unknown): error is PeruriError {
+  return error instanceof PeruriError;
+}
