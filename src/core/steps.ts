@@ -1,0 +1,39 @@
+/**
+ * A long operation as a declarative list of steps. Core builds the list; the CLI renders it with
+ * listr2 and library users run it with {@link runSteps}. Core itself never prints.
+ */
+export interface Step<Context> {
+  title: string;
+  /** A reason to skip this step for this context, or false to run it. */
+  skip?: (context: Context) => string | false;
+  run: (context: Context) => Promise<void> | void;
+}
+
+/** What a plain run reports as it goes. */
+export type StepEvent =
+  | { kind: 'start'; title: string }
+  | { kind: 'skip'; title: string; reason: string }
+  | { kind: 'done'; title: string };
+
+/**
+ * Runs steps one after another, stopping at the first failure.
+ * @param steps - the steps
+ * @param context - the shared, typed context the steps fill in
+ * @param onEvent - optional progress callback
+ */
+export async function runSteps<Context>(
+  steps: readonly Step<Context>[],
+  context: Context,
+  onEvent?: (event: StepEvent) => void,
+): Promise<void> {
+  for (const step of steps) {
+    const reason = step.skip?.(context);
+    if (reason) {
+      onEvent?.({ kind: 'skip', title: step.title, reason });
+      continue;
+    }
+    onEvent?.({ kind: 'start', title: step.title });
+    await step.run(context);
+    onEvent?.({ kind: 'done', title: step.title });
+  }
+}

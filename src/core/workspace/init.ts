@@ -1,0 +1,256 @@
+import { randomBytes } from 'node:crypto';
+import { readdir } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { ErrorCodes, InputError } from '../errors.js';
+import { randomKeySource, type KeySource } from '../keys/key-source.js';
+import { assertUsablePassword, encryptAccountKey, type KeystoreStrength } from '../keys/keystore.js';
+import { enodeUrl, formatNodeKeyFile, identityFromPrivateKey, normalisePublicKey, addressFromPublicKey, type NodeIdentity } from '../keys/node-key.js';
+import { publicFile, secretFile, type FileSet } from '../render/file-set.js';
+import { renderWorkspace, type AccountAddresses } from '../render/render-workspace.js';
+import { packagePath } from '../package-paths.js';
+import { loadSpecFile, type LoadSpecResult } from '../spec/load.js';
+import { isLoopback } from '../spec/rules.js';
+import type { NetworkSpec } from '../spec/types.js';
+import { runSteps, type Step, type StepEvent } from '../steps.js';
+import { DEPLOYER_KEYSTORE, DEV_PASSWORD_FILE, MINTER_KEYSTORE, SPEC_FILE, adminKeystore, nodeKeyFile } from './layout.js';
+import { assertNoWorkspace, writeNewWorkspace } from './write.js';
+
+/** A secret as handed over by the edge: its value and where it came from (for messages). */
+export interface SuppliedSecret {
+  value: string;
+  source: string;
+}
+
+export type SpecSource = { example: string } | { file: string };
+
+export interface InitWorkspaceOptions {
+  dir: string;
+  spec: SpecSource;
+  /** The keystore password; may be omitted only for one-machine (loopback) networks. */
+  password: SuppliedSecret | undefined;
+  /** Replace an existing workspace, archiving it (keys included) inside the new one. */
+  force: boolean;
+  keySource?: KeySource;
+}
+
+export interface InitNodeSummary {
+  name: string;
+  role: string;
+  organisation: string;
+  address: string;
+  enode: string;
+  identity: 'generated' | 'imported';
+}
+
+export interface InitWorkspaceResult {
+  dir: string;
+  network: string;
+  chainId: number;
+  nodes: InitNodeSummary[];
+  accounts: { deployer: string; minter: string; admins: Record<string, { address: string; generated: boolean }> };
+  /** Workspace-relative paths of every file written, sorted. */
+  files: string[];
+  /** Workspace-relative path of the generated development password, when one was made. */
+  devPasswordFile: string | undefined;
+  /** Where the replaced workspace went (only with force). */
+  archivedTo: string | undefined;
+  warnings: string[];
+}
+
+interface InitContext {
+  options: InitWorkspaceOptions;
+  dir: string;
+  loaded?: LoadSpecResult;
+  password?: { value: string; strength: KeystoreStrength; dev: boolean };
+  identities: Record<string, NodeIdentity>;
+  accounts?: AccountAddresses;
+  files: FileSet;
+  result?: InitWorkspaceResult;
+}
+
+const MODELINE = /^# yaml-language-server: \$schema=\S+$/m;
+
+/**
+ * The names of the built-in examples (folders of examples/ with a network.yaml).
+ * @returns example names, sorted
+ */
+export async function listExamples(): Promise<string[]> {
+  const entries = await readdir(packagePath('examples'), { withFileTypes: true });
+  return entries.filter((entry) => entry.isDirectory()).map((entry) => entry.name).sort();
+}
+
+async function loadSpecSource(source: SpecSource): Promise<LoadSpecResult> {
+  if ('file' in source) return loadSpecFile(source.file);
+  const examples = await listExamples();
+  if (!examples.includes(source.example)) {
+    throw new InputError(ErrorCodes.FLAG_INVALID, `--example: expected one of ${examples.join(', ')}, found "${source.example}"`, {
+      hint: 'Pick a built-in example, or pass your own spec with --spec FILE.',
+    });
+  }
+  return loadSpecFile(packagePath('examples', source.example, SPEC_FILE));
+}
+
+function choosePassword(spec: NetworkSpec, supplied: SuppliedSecret | undefined): NonNullable<InitContext['password']> {
+  if (supplied) {
+    assertUsablePassword(supplied.value, supplied.source);
+    return { value: supplied.value, strength: 'standard', dev: false };
+  }
+  const oneMachine = [...spec.nodes.map((node) => node.host), spec.service.host].every(isLoopback);
+  if (!oneMachine) {
+    throw new InputError(ErrorCodes.SECRET_MISSING, 'No keystore password: the account keys of this network must be encrypted', {
+      hint: 'Set PERURI_CHAIN_KEYSTORE_PASSWORD or pass --keystore-password-file FILE (never the password itself as a flag).',
+    });
+  }
+  // A one-machine network is a development setup: a generated password stored 0600 beside the
+  // keystores is acceptable there, and said so in the result's warnings.
+  return { value: randomBytes(24).toString('base64url'), strength: 'dev', dev: true };
+}
+
+/**
+ * The steps of `init`, for a caller that renders progress (the CLI runs them through listr2).
+ * @param options - what to create and from which spec
+ * @returns the steps and the context they fill; `context.result` holds the result at the end
+ */
+export function initWorkspaceSteps(options: InitWorkspaceOptions): { steps: Step<InitContext>[]; context: InitContext } {
+  const keySource = options.keySource ?? randomKeySource;
+  const context: InitContext = { options, dir: resolve(options.dir), identities: {}, files: new Map() };
+  const steps: Step<InitContext>[] = [
+    {
+      title: 'Read and validate the network spec',
+      run: async (ctx) => {
+        ctx.loaded = await loadSpecSource(options.spec);
+        ctx.password = choosePassword(ctx.loaded.spec, options.password);
+        // Checked before any key exists, so a refusal costs nothing; the writer checks again.
+        if (!options.force) await assertNoWorkspace(ctx.dir);
+      },
+    },
+    {
+      title: 'Generate node keys',
+      run: (ctx) => {
+        for (const node of spec(ctx).nodes) {
+          if (node.publicKey) {
+            const publicKey = normalisePublicKey(node.publicKey, `node ${node.name} publicKey`);
+            ctx.identities[node.name] = { publicKey, address: addressFromPublicKey(publicKey) };
+          } else {
+            const privateKey = keySource.nodeKey(node.name);
+            ctx.identities[node.name] = identityFromPrivateKey(privateKey);
+            ctx.files.set(nodeKeyFile(node.name), secretFile(formatNodeKeyFile(privateKey)));
+          }
+        }
+      },
+    },
+    {
+      title: 'Create encrypted account keystores',
+      run: async (ctx) => {
+        const password = ctx.password!;
+        const encrypt = async (name: string, path: string) => {
+          const { address, json } = await encryptAccountKey(keySource.accountKey(name), password.value, password.strength);
+          ctx.files.set(path, secretFile(json));
+          return address;
+        };
+        const admins = spec(ctx).organisations.map((organisation) =>
+          organisation.admin
+            ? Promise.resolve(organisation.admin.toLowerCase())
+            : encrypt(`admin-${organisation.name}`, adminKeystore(organisation.name)),
+        );
+        // Encrypt concurrently: scrypt runs on the thread pool, one keystore per core.
+        const [deployer, minter, ...adminAddresses] = await Promise.all([
+          encrypt('deployer', DEPLOYER_KEYSTORE),
+          encrypt('minter', MINTER_KEYSTORE),
+          ...admins,
+        ]);
+        ctx.accounts = {
+          deployer: deployer!,
+          minter: minter!,
+          admins: Object.fromEntries(spec(ctx).organisations.map((organisation, index) => [organisation.name, adminAddresses[index]!])),
+        };
+        if (password.dev) ctx.files.set(DEV_PASSWORD_FILE, secretFile(`${password.value}\n`));
+      },
+    },
+    {
+      title: 'Render genesis and node configuration',
+      run: (ctx) => {
+        ctx.files.set(SPEC_FILE, publicFile(ctx.loaded!.text.replace(MODELINE, '# yaml-language-server: $schema=./network.schema.json')));
+        const rendered = renderWorkspace({ spec: spec(ctx), workspaceDir: ctx.dir, nodeIdentities: ctx.identities, accounts: ctx.accounts! });
+        for (const [path, entry] of rendered) ctx.files.set(path, entry);
+      },
+    },
+    {
+      title: 'Write the workspace',
+      run: async (ctx) => {
+        const { archivedTo } = await writeNewWorkspace(ctx.dir, ctx.files, { force: options.force });
+        ctx.result = summarise(ctx, archivedTo);
+      },
+    },
+  ];
+  return { steps, context };
+}
+
+/**
+ * Creates a workspace from a spec: node keys, encrypted account keystores, genesis, each node's
+ * configuration folder and the service folder, written atomically.
+ * @param options - what to create and from which spec
+ * @param onEvent - optional progress callback
+ * @returns a summary of what was created (no secret in it)
+ * @throws RefusedError when the folder already holds a workspace and force is not set
+ * @example
+ * await initWorkspace({ dir: 'ws', spec: { example: 'local' }, password: undefined, force: false });
+ */
+export async function initWorkspace(
+  options: InitWorkspaceOptions,
+  onEvent?: (event: StepEvent) => void,
+): Promise<InitWorkspaceResult> {
+  const { steps, context } = initWorkspaceSteps(options);
+  await runSteps(steps, context, onEvent);
+  return context.result!;
+}
+
+function spec(ctx: InitContext): NetworkSpec {
+  return ctx.loaded!.spec;
+}
+
+function summarise(ctx: InitContext, archivedTo: string | undefined): InitWorkspaceResult {
+  const networkSpec = spec(ctx);
+  const warnings = [...ctx.loaded!.warnings];
+  const generatedAdmins = networkSpec.organisations.filter((organisation) => !organisation.admin);
+  if (generatedAdmins.length > 0) {
+    warnings.push(
+      `Admin keys were generated here for ${generatedAdmins.map((organisation) => organisation.name).join(', ')}; in production each organisation should give its own admin address in network.yaml.`,
+    );
+  }
+  if (ctx.password!.dev) {
+    warnings.push(
+      `Development network: the keystore password was generated and stored in ${DEV_PASSWORD_FILE} (mode 0600). Never use this for a network reachable from other machines.`,
+    );
+  }
+  return {
+    dir: ctx.dir,
+    network: networkSpec.name,
+    chainId: networkSpec.chainId,
+    nodes: networkSpec.nodes.map((node) => {
+      const identity = ctx.identities[node.name]!;
+      return {
+        name: node.name,
+        role: node.role,
+        organisation: node.organisation,
+        address: identity.address,
+        enode: enodeUrl(identity.publicKey, node.host, node.p2pPort),
+        identity: node.publicKey ? 'imported' : 'generated',
+      };
+    }),
+    accounts: {
+      deployer: ctx.accounts!.deployer,
+      minter: ctx.accounts!.minter,
+      admins: Object.fromEntries(
+        networkSpec.organisations.map((organisation) => [
+          organisation.name,
+          { address: ctx.accounts!.admins[organisation.name]!, generated: !organisation.admin },
+        ]),
+      ),
+    },
+    files: [...ctx.files.keys()].sort(),
+    devPasswordFile: ctx.password!.dev ? DEV_PASSWORD_FILE : undefined,
+    archivedTo,
+    warnings,
+  };
+}

@@ -1,0 +1,21 @@
+/** Workspace-relative paths; the one place that knows how a workspace is laid out. */
+export const SPEC_FILE = 'network.yaml';
+export const ARCHIVE_DIR = '.archive';
+export const DEV_PASSWORD_FILE = 'secrets/dev-keystore-password';
+export const DEPLOYER_KEYSTORE = 'accounts/deployer.json';
+export const MINTER_KEYSTORE = 'service/minter.json';
+
+/** Path of a node's private key file. */
+export function nodeKeyFile(nodeName: string): string {
+  return `nodes/${nodeName}/key`;
+}
+
+/** Path of the keystore of an organisation's generated admin account. */
+export function adminKeystore(organisation: string): string {
+  return `accounts/admin-${organisation}.json`;
+}
+
+/** A timestamp usable in a folder name, e.g. 2026-11-24T13-05-09Z. */
+export function archiveStamp(now: Date = new Date()): string {
+  return now.toISOString().replace(/\.\d+Z$/, 'Z').replace(/:/g, '-');
+}

@@ -1,0 +1,153 @@
+import { readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { ErrorCodes, InputError, isPeruriError } from '../errors.js';
+import { keystoreAddress } from '../keys/keystore.js';
+import { identityFromPrivateKey, normalisePublicKey, addressFromPublicKey, parseNodeKeyFile, type NodeIdentity } from '../keys/node-key.js';
+import { parseSpec } from '../spec/load.js';
+import type { NetworkSpec } from '../spec/types.js';
+import { DEPLOYER_KEYSTORE, MINTER_KEYSTORE, SPEC_FILE, adminKeystore, nodeKeyFile } from './layout.js';
+
+/** Where a node's identity comes from in a workspace. */
+export type NodeKeySource = 'key-file' | 'imported' | 'missing';
+
+export interface NodeKeyState {
+  source: NodeKeySource;
+  identity: NodeIdentity | undefined;
+}
+
+export interface WorkspaceAccounts {
+  deployer: string | undefined;
+  minter: string | undefined;
+  /** Admin address by organisation: from the spec, or from the generated keystore. */
+  admins: Record<string, string | undefined>;
+}
+
+/** A workspace as found on disk, with every key problem collected rather than thrown. */
+export interface WorkspaceState {
+  dir: string;
+  spec: NetworkSpec;
+  specText: string;
+  specWarnings: string[];
+  nodes: Record<string, NodeKeyState>;
+  accounts: WorkspaceAccounts;
+  /** Problems with keys and keystores, one line each, naming the file. */
+  problems: string[];
+}
+
+/**
+ * Reads a workspace: the spec (validated; an invalid spec throws), node identities from key
+ * files or the spec, and account addresses from keystores (no password needed).
+ * @param dir - the workspace folder
+ * @returns the workspace state, with problems listed rather than thrown
+ * @throws InputError when there is no workspace or its spec is invalid
+ */
+export async function readWorkspace(dir: string): Promise<WorkspaceState> {
+  const specPath = join(dir, SPEC_FILE);
+  const specText = await readOptional(specPath);
+  if (specText === undefined) {
+    throw new InputError(ErrorCodes.WORKSPACE_INVALID, `${dir} is not a workspace: it has no ${SPEC_FILE}`, {
+      hint: 'Create one with `peruri-chain init --example pilot --dir <dir>`, or pass the right --dir.',
+    });
+  }
+  const { spec, warnings } = parseSpec(specText, specPath);
+  const problems: string[] = [];
+
+  const nodes: Record<string, NodeKeyState> = {};
+  for (const node of spec.nodes) {
+    nodes[node.name] = await readNodeKey(dir, node.name, node.publicKey, problems);
+  }
+
+  const admins: Record<string, string | undefined> = {};
+  for (const organisation of spec.organisations) {
+    admins[organisation.name] = organisation.admin
+      ? organisation.admin.toLowerCase()
+      : await readKeystoreAddress(dir, adminKeystore(organisation.name), problems);
+  }
+  const accounts: WorkspaceAccounts = {
+    deployer: await readKeystoreAddress(dir, DEPLOYER_KEYSTORE, problems),
+    minter: await readKeystoreAddress(dir, MINTER_KEYSTORE, problems),
+    admins,
+  };
+  return { dir, spec, specText, specWarnings: warnings, nodes, accounts, problems };
+}
+
+async function readNodeKey(
+  dir: string,
+  nodeName: string,
+  publicKey: string | undefined,
+  problems: string[],
+): Promise<NodeKeyState> {
+  const path = nodeKeyFile(nodeName);
+  const text = await readOptional(join(dir, path));
+  let imported: NodeIdentity | undefined;
+  if (publicKey) {
+    try {
+      const normalised = normalisePublicKey(publicKey, `network.yaml node ${nodeName} publicKey`);
+      imported = { publicKey: normalised, address: addressFromPublicKey(normalised) };
+    } catch (error) {
+      problems.push(describe(error));
+    }
+  }
+  if (text === undefined) {
+    if (publicKey) return { source: 'imported', identity: imported };
+    problems.push(`${path}: missing (node ${nodeName} has no key file and no publicKey in network.yaml)`);
+    return { source: 'missing', identity: undefined };
+  }
+  await checkSecretMode(dir, path, problems);
+  try {
+    const identity = identityFromPrivateKey(parseNodeKeyFile(text, path));
+    if (imported && imported.publicKey !== identity.publicKey) {
+      problems.push(`${path}: this key does not belong to the publicKey that network.yaml gives node ${nodeName}`);
+    }
+    return { source: 'key-file', identity };
+  } catch (error) {
+    problems.push(describe(error));
+    return { source: 'key-file', identity: undefined };
+  }
+}
+
+async function readKeystoreAddress(dir: string, path: string, problems: string[]): Promise<string | undefined> {
+  const text = await readOptional(join(dir, path));
+  if (text === undefined) {
+    problems.push(`${path}: missing keystore`);
+    return undefined;
+  }
+  await checkSecretMode(dir, path, problems);
+  try {
+    return keystoreAddress(text, path);
+  } catch (error) {
+    problems.push(describe(error));
+    return undefined;
+  }
+}
+
+/**
+ * Records a problem when a key file can be read by anyone but its owner.
+ * @param dir - the workspace
+ * @param path - workspace-relative path of the key file
+ * @param problems - where to record it
+ */
+export async function checkSecretMode(dir: string, path: string, problems: string[]): Promise<void> {
+  const { mode } = await stat(join(dir, path));
+  if ((mode & 0o077) !== 0) {
+    problems.push(`${path}: mode ${(mode & 0o777).toString(8).padStart(4, '0')}, expected 0600 (key material)`);
+  }
+}
+
+/**
+ * Reads a UTF-8 file, or undefined when it does not exist.
+ * @param path - absolute path
+ */
+export async function readOptional(path: string): Promise<string | undefined> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+}
+
+function describe(error: unknown): string {
+  if (isPeruriError(error)) return error.message;
+  throw error;
+}
