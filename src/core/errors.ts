@@ -31,6 +31,12 @@ export const ErrorCodes = {
   INTERRUPTED: 'PC_INTERRUPTED',
   /** Anything that should not happen: a bug in peruri-chain. */
   INTERNAL: 'PC_INTERNAL',
+  /** A deployed contract's code differs from its record or from this version's contracts build. */
+  CONTRACT_MISMATCH: 'PC_CONTRACT_MISMATCH',
+  /** A contract parameter (token, badges, admins, minter) cannot be used in a deployment. */
+  CONTRACT_PARAMS_INVALID: 'PC_CONTRACT_PARAMS_INVALID',
+  /** An RPC endpoint URL is not an http(s) URL. */
+  RPC_URL_INVALID: 'PC_RPC_URL_INVALID',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

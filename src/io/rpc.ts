@@ -1,0 +1,147 @@
+import { FetchRequest, JsonRpcProvider, Network } from 'ethers';
+import { ErrorCodes, InputError, InterruptedError, PeruriError, RemoteError } from '../core/errors.js';
+
+/** Options of {@link connectRpc}. */
+export interface ConnectRpcOptions {
+  /** Aborts the probe; the returned provider is not tied to it. */
+  signal?: AbortSignal;
+  /** Limit for the probe and for every later request, in milliseconds (default 10,000). */
+  timeoutMs?: number;
+}
+
+const DEFAULT_TIMEOUT_MS = 10_000;
+
+/**
+ * Connects to an Ethereum JSON-RPC endpoint: asks it once for its chain id, then returns a provider
+ * pinned to that chain that never re-detects the network, never caches reads (a cached nonce broke
+ * fast deploys) and polls every 200 ms (2-second blocks).
+ * @param url - the http(s) endpoint
+ * @param options - abort signal and timeout
+ * @returns a provider; call `destroy()` when done
+ * @throws InputError for a URL that is not http(s); RemoteError naming the URL when the endpoint
+ *   does not answer as a JSON-RPC node
+ * @example
+ * const provider = await connectRpc('http://127.0.0.1:8545', { timeoutMs: 5_000 });
+ * const { chainId } = await provider.getNetwork();
+ */
+export async function connectRpc(url: string, options: ConnectRpcOptions = {}): Promise<JsonRpcProvider> {
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  checkRpcUrl(url);
+  const chainId = await probeChainId(url, timeoutMs, options.signal);
+  const network = Network.from(chainId);
+  const request = new FetchRequest(url);
+  request.timeout = timeoutMs;
+  return new JsonRpcProvider(request, network, {
+    staticNetwork: network,
+    cacheTimeout: -1,
+    pollingInterval: 200,
+  });
+}
+
+/**
+ * Turns any failure of a call to an RPC endpoint into a RemoteError that names the endpoint; errors
+ * of the peruri-chain hierarchy pass through unchanged.
+ * @param url - the endpoint
+ * @param action - what was being done, as a verb phrase ("send the PointsToken deployment")
+ * @param error - what was thrown
+ * @returns the error to throw
+ */
+export function rpcFailure(url: string, action: string, error: unknown): PeruriError {
+  if (error instanceof PeruriError) return error;
+  const reason = describeCause(error);
+  return new RemoteError(ErrorCodes.REMOTE_FAILED, `RPC ${redactUrl(url)}: could not ${action}: ${reason}`, {
+    host: redactUrl(url),
+    command: action,
+    hint: 'Check that the node is running and that the URL is right.',
+    cause: error,
+  });
+}
+
+/**
+ * The URL without user name, password and query, so it can be shown and logged.
+ * @param url - an endpoint URL
+ * @returns the URL safe to print
+ */
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.username === '' && parsed.password === '' && parsed.search === '') return url;
+    parsed.username = '';
+    parsed.password = '';
+    parsed.search = '';
+    return parsed.toString();
+  } catch {
+    return '<invalid URL>';
+  }
+}
+
+function checkRpcUrl(url: string): void {
+  let parsed: URL | undefined;
+  try {
+    parsed = new URL(url);
+  } catch {
+    parsed = undefined;
+  }
+  if (parsed === undefined || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')) {
+    throw new InputError(ErrorCodes.RPC_URL_INVALID, `Not an http(s) RPC URL: ${redactUrl(url)}`, {
+      hint: 'Give the node JSON-RPC endpoint, for example http://127.0.0.1:8545.',
+    });
+  }
+}
+
+async function probeChainId(
+  url: string,
+  timeoutMs: number,
+  signal: AbortSignal | undefined,
+): Promise<bigint> {
+  const shown = redactUrl(url);
+  const timeout = AbortSignal.timeout(timeoutMs);
+  const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
+  const fail = (message: string, cause?: unknown): RemoteError =>
+    new RemoteError(ErrorCodes.REMOTE_FAILED, `RPC ${shown}: ${message}`, {
+      host: shown,
+      command: 'eth_chainId',
+      hint: 'Check that the node is running, that its HTTP JSON-RPC is enabled, and that the URL is right.',
+      cause,
+    });
+  let body: unknown;
+  try {
+    const response = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'eth_chainId', params: [] }),
+      signal: combined,
+    });
+    if (!response.ok) throw fail(`answered HTTP ${response.status} to eth_chainId`);
+    body = await response.json().catch((cause: unknown) => {
+      throw fail('answered eth_chainId with something that is not JSON', cause);
+    });
+  } catch (error) {
+    if (error instanceof PeruriError) throw error;
+    if (signal?.aborted) throw new InterruptedError(`Interrupted while connecting to ${shown}`);
+    if (timeout.aborted) throw fail(`no answer to eth_chainId within ${timeoutMs} ms`, error);
+    throw fail(`cannot connect (${describeCause(error)})`, error);
+  }
+  const result = (body as { result?: unknown } | null)?.result;
+  if (typeof result !== 'string' || !/^0x[0-9a-fA-F]+$/.test(result)) {
+    const answer = JSON.stringify(body) ?? String(body);
+    throw fail(`is not an Ethereum JSON-RPC endpoint (eth_chainId answered ${answer.slice(0, 200)})`);
+  }
+  return BigInt(result);
+}
+
+// fetch() wraps the socket error (ECONNREFUSED, ENOTFOUND) in `cause`; ethers puts the short form in
+// `shortMessage`. Either reads better than the generic outer message.
+function describeCause(error: unknown): string {
+  if (error instanceof Error) {
+    const inner = (error as { cause?: unknown }).cause;
+    if (inner instanceof Error && 'code' in inner) {
+      const code = String(inner.code);
+      return inner.message.includes(code) ? inner.message : `${code}: ${inner.message}`;
+    }
+    const short = (error as { shortMessage?: unknown }).shortMessage;
+    if (typeof short === 'string') return short;
+    return error.message;
+  }
+  return String(error);
+}
