@@ -1,3 +1,5 @@
+import { InterruptedError } from './errors.js';
+
 /**
  * A long operation as a declarative list of steps. Core builds the list; the CLI renders it with
  * listr2 and library users run it with {@link runSteps}. Core itself never prints.
@@ -20,13 +22,16 @@ export type StepEvent =
  * @param steps - the steps
  * @param context - the shared, typed context the steps fill in
  * @param onEvent - optional progress callback
+ * @param signal - stops before the next step once aborted (InterruptedError)
  */
 export async function runSteps<Context>(
   steps: readonly Step<Context>[],
   context: Context,
   onEvent?: (event: StepEvent) => void,
+  signal?: AbortSignal,
 ): Promise<void> {
   for (const step of steps) {
+    if (signal?.aborted) throw new InterruptedError(`Interrupted before: ${step.title}`);
     const reason = step.skip?.(context);
     if (reason) {
       onEvent?.({ kind: 'skip', title: step.title, reason });

@@ -1,25 +1,18 @@
-import { randomBytes } from 'node:crypto';
 import { readdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { ErrorCodes, InputError } from '../errors.js';
 import { randomKeySource, type KeySource } from '../keys/key-source.js';
-import { assertUsablePassword, encryptAccountKey, type KeystoreStrength } from '../keys/keystore.js';
+import { encryptAccountKey } from '../keys/keystore.js';
 import { enodeUrl, formatNodeKeyFile, identityFromPrivateKey, normalisePublicKey, addressFromPublicKey, type NodeIdentity } from '../keys/node-key.js';
 import { publicFile, secretFile, type FileSet } from '../render/file-set.js';
 import { renderWorkspace, type AccountAddresses } from '../render/render-workspace.js';
 import { packagePath } from '../package-paths.js';
 import { loadSpecFile, type LoadSpecResult } from '../spec/load.js';
-import { isLoopback } from '../spec/rules.js';
 import type { NetworkSpec } from '../spec/types.js';
 import { runSteps, type Step, type StepEvent } from '../steps.js';
 import { DEPLOYER_KEYSTORE, DEV_PASSWORD_FILE, MINTER_KEYSTORE, SPEC_FILE, adminKeystore, nodeKeyFile } from './layout.js';
+import { chooseKeystorePassword, type KeystorePassword, type SuppliedSecret } from './password.js';
 import { assertNoWorkspace, writeNewWorkspace } from './write.js';
-
-/** A secret as handed over by the edge: its value and where it came from (for messages). */
-export interface SuppliedSecret {
-  value: string;
-  source: string;
-}
 
 export type SpecSource = { example: string } | { file: string };
 
@@ -61,7 +54,7 @@ interface InitContext {
   options: InitWorkspaceOptions;
   dir: string;
   loaded?: LoadSpecResult;
-  password?: { value: string; strength: KeystoreStrength; dev: boolean };
+  password?: KeystorePassword;
   identities: Record<string, NodeIdentity>;
   accounts?: AccountAddresses;
   files: FileSet;
@@ -90,22 +83,6 @@ async function loadSpecSource(source: SpecSource): Promise<LoadSpecResult> {
   return loadSpecFile(packagePath('examples', source.example, SPEC_FILE));
 }
 
-function choosePassword(spec: NetworkSpec, supplied: SuppliedSecret | undefined): NonNullable<InitContext['password']> {
-  if (supplied) {
-    assertUsablePassword(supplied.value, supplied.source);
-    return { value: supplied.value, strength: 'standard', dev: false };
-  }
-  const oneMachine = [...spec.nodes.map((node) => node.host), spec.service.host].every(isLoopback);
-  if (!oneMachine) {
-    throw new InputError(ErrorCodes.SECRET_MISSING, 'No keystore password: the account keys of this network must be encrypted', {
-      hint: 'Set PERURI_CHAIN_KEYSTORE_PASSWORD or pass --keystore-password-file FILE (never the password itself as a flag).',
-    });
-  }
-  // A one-machine network is a development setup: a generated password stored 0600 beside the
-  // keystores is acceptable there, and said so in the result's warnings.
-  return { value: randomBytes(24).toString('base64url'), strength: 'dev', dev: true };
-}
-
 /**
  * The steps of `init`, for a caller that renders progress (the CLI runs them through listr2).
  * @param options - what to create and from which spec
@@ -119,7 +96,8 @@ export function initWorkspaceSteps(options: InitWorkspaceOptions): { steps: Step
       title: 'Read and validate the network spec',
       run: async (ctx) => {
         ctx.loaded = await loadSpecSource(options.spec);
-        ctx.password = choosePassword(ctx.loaded.spec, options.password);
+        // A one-machine network may use a generated development password, stored 0600 and said so.
+        ctx.password = await chooseKeystorePassword(ctx.loaded.spec, options.password);
         // Checked before any key exists, so a refusal costs nothing; the writer checks again.
         if (!options.force) await assertNoWorkspace(ctx.dir);
       },
@@ -164,7 +142,7 @@ export function initWorkspaceSteps(options: InitWorkspaceOptions): { steps: Step
           minter: minter!,
           admins: Object.fromEntries(spec(ctx).organisations.map((organisation, index) => [organisation.name, adminAddresses[index]!])),
         };
-        if (password.dev) ctx.files.set(DEV_PASSWORD_FILE, secretFile(`${password.value}\n`));
+        if (password.generated) ctx.files.set(DEV_PASSWORD_FILE, secretFile(`${password.value}\n`));
       },
     },
     {
@@ -218,7 +196,7 @@ function summarise(ctx: InitContext, archivedTo: string | undefined): InitWorksp
       `Admin keys were generated here for ${generatedAdmins.map((organisation) => organisation.name).join(', ')}; in production each organisation should give its own admin address in network.yaml.`,
     );
   }
-  if (ctx.password!.dev) {
+  if (ctx.password!.generated) {
     warnings.push(
       `Development network: the keystore password was generated and stored in ${DEV_PASSWORD_FILE} (mode 0600). Never use this for a network reachable from other machines.`,
     );
@@ -249,7 +227,7 @@ function summarise(ctx: InitContext, archivedTo: string | undefined): InitWorksp
       ),
     },
     files: [...ctx.files.keys()].sort(),
-    devPasswordFile: ctx.password!.dev ? DEV_PASSWORD_FILE : undefined,
+    devPasswordFile: ctx.password!.generated ? DEV_PASSWORD_FILE : undefined,
     archivedTo,
     warnings,
   };

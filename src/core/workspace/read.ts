@@ -30,8 +30,21 @@ export interface WorkspaceState {
   specWarnings: string[];
   nodes: Record<string, NodeKeyState>;
   accounts: WorkspaceAccounts;
-  /** Problems with keys and keystores, one line each, naming the file. */
-  problems: string[];
+  /** Problems with keys and keystores, each naming the file. */
+  problems: WorkspaceProblem[];
+}
+
+/** One thing wrong in a workspace. */
+export interface WorkspaceProblem {
+  path: string;
+  message: string;
+  /** A key that does not exist yet for a node or organisation new in the spec: render makes it. */
+  missingNewKey: boolean;
+}
+
+/** One problem as printed: `path: message`. */
+export function formatProblem(problem: WorkspaceProblem): string {
+  return `${problem.path}: ${problem.message}`;
 }
 
 /**
@@ -50,7 +63,7 @@ export async function readWorkspace(dir: string): Promise<WorkspaceState> {
     });
   }
   const { spec, warnings } = parseSpec(specText, specPath);
-  const problems: string[] = [];
+  const problems: WorkspaceProblem[] = [];
 
   const nodes: Record<string, NodeKeyState> = {};
   for (const node of spec.nodes) {
@@ -61,7 +74,7 @@ export async function readWorkspace(dir: string): Promise<WorkspaceState> {
   for (const organisation of spec.organisations) {
     admins[organisation.name] = organisation.admin
       ? organisation.admin.toLowerCase()
-      : await readKeystoreAddress(dir, adminKeystore(organisation.name), problems);
+      : await readKeystoreAddress(dir, adminKeystore(organisation.name), problems, true);
   }
   const accounts: WorkspaceAccounts = {
     deployer: await readKeystoreAddress(dir, DEPLOYER_KEYSTORE, problems),
@@ -75,48 +88,65 @@ async function readNodeKey(
   dir: string,
   nodeName: string,
   publicKey: string | undefined,
-  problems: string[],
+  problems: WorkspaceProblem[],
 ): Promise<NodeKeyState> {
   const path = nodeKeyFile(nodeName);
   const text = await readOptional(join(dir, path));
   let imported: NodeIdentity | undefined;
   if (publicKey) {
     try {
-      const normalised = normalisePublicKey(publicKey, `network.yaml node ${nodeName} publicKey`);
+      const normalised = normalisePublicKey(publicKey, `node ${nodeName} publicKey`);
       imported = { publicKey: normalised, address: addressFromPublicKey(normalised) };
     } catch (error) {
-      problems.push(describe(error));
+      problems.push(problemFrom(error, 'network.yaml'));
     }
   }
   if (text === undefined) {
     if (publicKey) return { source: 'imported', identity: imported };
-    problems.push(`${path}: missing (node ${nodeName} has no key file and no publicKey in network.yaml)`);
+    problems.push({
+      path,
+      message: `missing: node ${nodeName} has no key file and no publicKey in network.yaml (render generates one)`,
+      missingNewKey: true,
+    });
     return { source: 'missing', identity: undefined };
   }
   await checkSecretMode(dir, path, problems);
   try {
     const identity = identityFromPrivateKey(parseNodeKeyFile(text, path));
     if (imported && imported.publicKey !== identity.publicKey) {
-      problems.push(`${path}: this key does not belong to the publicKey that network.yaml gives node ${nodeName}`);
+      problems.push({
+        path,
+        message: `this key does not belong to the publicKey that network.yaml gives node ${nodeName}`,
+        missingNewKey: false,
+      });
     }
     return { source: 'key-file', identity };
   } catch (error) {
-    problems.push(describe(error));
+    problems.push(problemFrom(error, path));
     return { source: 'key-file', identity: undefined };
   }
 }
 
-async function readKeystoreAddress(dir: string, path: string, problems: string[]): Promise<string | undefined> {
+async function readKeystoreAddress(
+  dir: string,
+  path: string,
+  problems: WorkspaceProblem[],
+  newWhenMissing = false,
+): Promise<string | undefined> {
   const text = await readOptional(join(dir, path));
   if (text === undefined) {
-    problems.push(`${path}: missing keystore`);
+    problems.push({
+      path,
+      message: newWhenMissing ? 'missing keystore (render generates one)' : 'missing keystore',
+      missingNewKey: newWhenMissing,
+    });
     return undefined;
   }
   await checkSecretMode(dir, path, problems);
   try {
     return keystoreAddress(text, path);
   } catch (error) {
-    problems.push(describe(error));
+    problems.push(problemFrom(error, path));
     return undefined;
   }
 }
@@ -127,10 +157,14 @@ async function readKeystoreAddress(dir: string, path: string, problems: string[]
  * @param path - workspace-relative path of the key file
  * @param problems - where to record it
  */
-export async function checkSecretMode(dir: string, path: string, problems: string[]): Promise<void> {
+export async function checkSecretMode(dir: string, path: string, problems: WorkspaceProblem[]): Promise<void> {
   const { mode } = await stat(join(dir, path));
   if ((mode & 0o077) !== 0) {
-    problems.push(`${path}: mode ${(mode & 0o777).toString(8).padStart(4, '0')}, expected 0600 (key material)`);
+    problems.push({
+      path,
+      message: `mode ${(mode & 0o777).toString(8).padStart(4, '0')}, expected 0600 (key material)`,
+      missingNewKey: false,
+    });
   }
 }
 
@@ -147,7 +181,9 @@ export async function readOptional(path: string): Promise<string | undefined> {
   }
 }
 
-function describe(error: unknown): string {
-  if (isPeruriError(error)) return error.message;
-  throw error;
+function problemFrom(error: unknown, path: string): WorkspaceProblem {
+  if (!isPeruriError(error)) throw error;
+  // Key errors already start with the file they concern.
+  const message = error.message.startsWith(`${path}: `) ? error.message.slice(path.length + 2) : error.message;
+  return { path, message, missingNewKey: false };
 }

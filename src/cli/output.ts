@@ -1,0 +1,65 @@
+import type { IbftExtraData } from '../core/genesis/extra-data.js';
+import type { InitWorkspaceResult } from '../core/workspace/init.js';
+import type { RerenderWorkspaceResult } from '../core/workspace/rerender.js';
+import type { ValidateWorkspaceResult } from '../core/workspace/validate.js';
+
+/** Human summary of `init`. */
+export function formatInit(result: InitWorkspaceResult): string {
+  const width = Math.max(...result.nodes.map((node) => node.name.length));
+  const lines = [
+    `Created workspace ${result.dir} for network ${result.network} (chain id ${result.chainId}), ${result.files.length} files.`,
+    ...(result.archivedTo ? [`The previous workspace, keys included, is in ${result.archivedTo}.`] : []),
+    '',
+    'Nodes:',
+    ...result.nodes.map(
+      (node) =>
+        `  ${node.name.padEnd(width)}  ${node.role.padEnd(9)}  ${node.address}  ${node.identity === 'imported' ? '(imported identity: no key file)' : ''}`.trimEnd(),
+    ),
+    '',
+    'Accounts:',
+    `  deployer  ${result.accounts.deployer}`,
+    `  minter    ${result.accounts.minter}`,
+    ...Object.entries(result.accounts.admins).map(
+      ([organisation, admin]) => `  admin of ${organisation}: ${admin.address}${admin.generated ? ' (generated)' : ''}`,
+    ),
+    '',
+    `Next: peruri-chain validate --dir ${result.dir}`,
+  ];
+  return lines.join('\n');
+}
+
+/** Human summary of `validate`. */
+export function formatValidate(result: ValidateWorkspaceResult): string {
+  return [
+    `Workspace ${result.dir} is valid: network ${result.network} (chain id ${result.chainId}), ${result.nodes} nodes, ${result.filesChecked} generated files up to date.`,
+    `Validators (genesis order): ${result.validators.join(', ')}`,
+  ].join('\n');
+}
+
+/** Human summary of `render`. */
+export function formatRerender(result: RerenderWorkspaceResult): string {
+  const verb = result.dryRun ? 'would be' : '';
+  const section = (title: string, paths: string[]) => (paths.length === 0 ? [] : [`${title}:`, ...paths.map((path) => `  ${path}`)]);
+  const changed = result.created.length + result.updated.length + result.removed.length;
+  return [
+    changed === 0
+      ? `Nothing to change: every generated file of ${result.dir} is up to date.`
+      : `${result.dryRun ? 'Dry run: nothing written. ' : ''}${changed} file(s) ${verb || 'were'} changed in ${result.dir}.`.replace('  ', ' '),
+    ...section('Created', result.created),
+    ...section('Updated', result.updated),
+    ...section('Removed', result.removed),
+    ...section('New keys', result.generatedKeys),
+    ...section('Archived keys', result.archivedKeys),
+  ].join('\n');
+}
+
+/** Human form of decoded extraData: one field per line. */
+export function formatExtraData(decoded: IbftExtraData): string {
+  return [
+    `vanity:     ${decoded.vanity}`,
+    `validators: ${decoded.validators.length === 0 ? '(none)' : decoded.validators.join('\n            ')}`,
+    `vote:       ${decoded.vote ? `${decoded.vote.type} ${decoded.vote.recipient}` : '(none)'}`,
+    `round:      ${decoded.round}`,
+    `seals:      ${decoded.seals.length === 0 ? '(none)' : decoded.seals.join('\n            ')}`,
+  ].join('\n');
+}

@@ -1,0 +1,11 @@
+import { readSuppliedSecret, type SuppliedSecret } from '../core/workspace/password.js';
+import { envName } from './flags.js';
+
+/**
+ * The keystore password from `--keystore-password-file` or PERURI_CHAIN_KEYSTORE_PASSWORD.
+ * @param file - the flag's value
+ */
+export function keystorePassword(file: string | undefined): Promise<SuppliedSecret | undefined> {
+  const name = envName('keystore_password');
+  return readSuppliedSecret({ file, envName: name, envValue: process.env[name] });
+}
