@@ -18,19 +18,21 @@ const DEFAULT_TIMEOUT_MS = 10_000;
  * @param url - the http(s) endpoint
  * @param options - abort signal and timeout
  * @returns a provider; call `destroy()` when done
- * @throws InputError for a URL that is not http(s); RemoteError naming the URL when the endpoint
- *   does not answer as a JSON-RPC node
+ * @throws InputError for a URL that is not http(s), or that carries a password over plain http;
+ *   RemoteError naming the URL (without credentials or query) when the endpoint does not answer
+ *   as a JSON-RPC node
  * @example
  * const provider = await connectRpc('http://127.0.0.1:8545', { timeoutMs: 5_000 });
  * const { chainId } = await provider.getNetwork();
  */
 export async function connectRpc(url: string, options: ConnectRpcOptions = {}): Promise<JsonRpcProvider> {
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  checkRpcUrl(url);
-  const chainId = await probeChainId(url, timeoutMs, options.signal);
+  const target = parseRpcUrl(url);
+  const chainId = await probeChainId(target, timeoutMs, options.signal);
   const network = Network.from(chainId);
-  const request = new FetchRequest(url);
+  const request = new FetchRequest(target.endpoint);
   request.timeout = timeoutMs;
+  if (target.credentials) request.setCredentials(target.credentials.username, target.credentials.password);
   return new JsonRpcProvider(request, network, {
     staticNetwork: network,
     cacheTimeout: -1,
@@ -48,7 +50,7 @@ export async function connectRpc(url: string, options: ConnectRpcOptions = {}): 
  */
 export function rpcFailure(url: string, action: string, error: unknown): PeruriError {
   if (error instanceof PeruriError) return error;
-  const reason = describeCause(error);
+  const reason = withoutUrl(describeCause(error), url);
   return new RemoteError(ErrorCodes.REMOTE_FAILED, `RPC ${redactUrl(url)}: could not ${action}: ${reason}`, {
     host: redactUrl(url),
     command: action,
@@ -75,26 +77,57 @@ export function redactUrl(url: string): string {
   }
 }
 
-function checkRpcUrl(url: string): void {
+interface RpcTarget {
+  /** The URL as given, to redact it out of error texts. */
+  url: string;
+  /** The URL without user info: fetch() refuses URLs that carry credentials. */
+  endpoint: string;
+  /** Sent as HTTP Basic authentication, over https only. */
+  credentials: { username: string; password: string } | undefined;
+  /** The URL safe to print. */
+  shown: string;
+}
+
+function parseRpcUrl(url: string): RpcTarget {
   let parsed: URL | undefined;
   try {
     parsed = new URL(url);
   } catch {
     parsed = undefined;
   }
+  const shown = redactUrl(url);
   if (parsed === undefined || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')) {
-    throw new InputError(ErrorCodes.RPC_URL_INVALID, `Not an http(s) RPC URL: ${redactUrl(url)}`, {
+    throw new InputError(ErrorCodes.RPC_URL_INVALID, `Not an http(s) RPC URL: ${shown}`, {
       hint: 'Give the node JSON-RPC endpoint, for example http://127.0.0.1:8545.',
     });
   }
+  if (parsed.username === '' && parsed.password === '') {
+    return { url, endpoint: url, credentials: undefined, shown };
+  }
+  if (parsed.protocol !== 'https:') {
+    throw new InputError(
+      ErrorCodes.RPC_URL_INVALID,
+      `The RPC URL ${shown} carries credentials over plain http`,
+      {
+        hint: 'Use https for an endpoint that needs a user and password; over http they would travel in clear.',
+      },
+    );
+  }
+  const credentials = {
+    username: decodeURIComponent(parsed.username),
+    password: decodeURIComponent(parsed.password),
+  };
+  parsed.username = '';
+  parsed.password = '';
+  return { url, endpoint: parsed.toString(), credentials, shown };
 }
 
 async function probeChainId(
-  url: string,
+  target: RpcTarget,
   timeoutMs: number,
   signal: AbortSignal | undefined,
 ): Promise<bigint> {
-  const shown = redactUrl(url);
+  const { shown } = target;
   const timeout = AbortSignal.timeout(timeoutMs);
   const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
   const fail = (message: string, cause?: unknown): RemoteError =>
@@ -104,11 +137,16 @@ async function probeChainId(
       hint: 'Check that the node is running, that its HTTP JSON-RPC is enabled, and that the URL is right.',
       cause,
     });
+  const headers: Record<string, string> = { 'content-type': 'application/json' };
+  if (target.credentials) {
+    const { username, password } = target.credentials;
+    headers.authorization = `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
+  }
   let body: unknown;
   try {
-    const response = await fetch(url, {
+    const response = await fetch(target.endpoint, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers,
       body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'eth_chainId', params: [] }),
       signal: combined,
     });
@@ -120,7 +158,7 @@ async function probeChainId(
     if (error instanceof PeruriError) throw error;
     if (signal?.aborted) throw new InterruptedError(`Interrupted while connecting to ${shown}`);
     if (timeout.aborted) throw fail(`no answer to eth_chainId within ${timeoutMs} ms`, error);
-    throw fail(`cannot connect (${describeCause(error)})`, error);
+    throw fail(`cannot connect (${withoutUrl(describeCause(error), target.url)})`, error);
   }
   const result = (body as { result?: unknown } | null)?.result;
   if (typeof result !== 'string' || !/^0x[0-9a-fA-F]+$/.test(result)) {
@@ -144,4 +182,9 @@ function describeCause(error: unknown): string {
     return error.message;
   }
   return String(error);
+}
+
+// Library messages sometimes quote the URL they were given; quote it redacted instead.
+function withoutUrl(text: string, url: string): string {
+  return text.split(url).join(redactUrl(url));
 }
