@@ -169,27 +169,27 @@ export async function deployContracts(options: DeployContractsOptions): Promise<
   emit({ type: 'connected', chainId, deployer, url: redactUrl(url) });
 
   let record = startingRecord(options, chainId, emit);
-  const warnings: string[] = [];
   const done = new Map<ContractName, DeployedContract>();
 
-  const problems = await Promise.all(
+  const checked = await Promise.all(
     CONTRACT_NAMES.map(async (name) => {
       const entry = record.contracts[name];
-      if (!entry) return [];
-      const found = await verifyEntry(name, entry, rpc, provider);
-      if (found.length > 0) return found;
-      warnings.push(...argumentDrift(name, entry.constructorArgs, wanted.args[name]));
+      if (!entry) return { problems: [], warnings: [] };
+      const problems = await verifyEntry(name, entry, rpc, provider);
+      if (problems.length > 0) return { problems, warnings: [] };
       done.set(name, { name, ...pick(entry), status: 'verified' });
       emit({ type: 'verified', contract: name, address: entry.address });
-      return [];
+      return { problems, warnings: argumentDrift(name, entry.constructorArgs, wanted.args[name]) };
     }),
   );
-  if (problems.flat().length > 0) {
+  const problems = checked.flatMap((c) => c.problems);
+  const warnings = checked.flatMap((c) => c.warnings);
+  if (problems.length > 0) {
     throw new RefusedError(
       ErrorCodes.CONTRACT_MISMATCH,
       `The recorded contracts do not match chain ${chainId} at ${redactUrl(url)}`,
       {
-        details: problems.flat(),
+        details: problems,
         hint: 'Check the RPC URL and deployments.json; if the chain was re-created or the contracts changed, move deployments.json aside to deploy afresh.',
       },
     );
