@@ -14,6 +14,7 @@ export default tseslint.config(
   {
     // Rule 2 of STYLE.md: core is a library; it never imports the CLI or daemon edges.
     files: ['src/core/**/*.ts'],
+    ignores: ['src/core/**/*.test.ts'],
     rules: {
       'no-restricted-imports': [
         'error',

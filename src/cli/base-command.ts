@@ -11,7 +11,9 @@ export interface JsonEnvelope<T> {
   warnings: string[];
 }
 
-export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>;
+export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<
+  (typeof BaseCommand)['baseFlags'] & T['flags']
+>;
 
 /**
  * Shared behaviour of every command: --json and --verbose, warnings collected for the JSON
@@ -60,6 +62,11 @@ export abstract class BaseCommand extends Command {
     await super.finally(error);
   }
 
+  /** --verbose, read from argv and env too, since catch() may run before parsing succeeded. */
+  protected isVerbose(): boolean {
+    return this.argv.includes('--verbose') || ['1', 'true'].includes(process.env[envName('verbose')] ?? '');
+  }
+
   /** Adds warnings for the end of the run (stderr) or the JSON envelope. */
   protected warnLater(...warnings: string[]): void {
     this.warnings.push(...warnings);
@@ -92,11 +99,15 @@ export abstract class BaseCommand extends Command {
     }
     for (const warning of this.warnings) this.logToStderr(`Warning: ${warning}`);
     if (!isPeruriError(error) && described.exitCode !== ExitCodes.internal) throw error;
-    throw new Errors.CLIError([described.message, ...described.details.map((line) => `  - ${line}`)].join('\n'), {
-      exit: described.exitCode,
-      code: described.code,
-      ...(described.hint ? { suggestions: [described.hint] } : {}),
-    });
+    if (this.isVerbose() && error.stack) this.logToStderr(error.stack);
+    throw new Errors.CLIError(
+      [described.message, ...described.details.map((line) => `  - ${line}`)].join('\n'),
+      {
+        exit: described.exitCode,
+        code: described.code,
+        ...(described.hint ? { suggestions: [described.hint] } : {}),
+      },
+    );
   }
 }
 

@@ -19,3 +19,30 @@ export const exitCodeOfKind: Record<ErrorKind, number> = {
   bug: ExitCodes.internal,
   interrupted: ExitCodes.interrupted,
 };
+
+/** What each exit code means, for the README table (generated) and `--help`. */
+export const exitCodeMeanings: { code: number; meaning: string }[] = [
+  { code: ExitCodes.ok, meaning: 'Success.' },
+  {
+    code: ExitCodes.internal,
+    meaning:
+      'Internal error: a bug in peruri-chain (run again with --verbose for a stack trace and report it).',
+  },
+  { code: ExitCodes.usage, meaning: 'Usage: unknown command or flag, missing or conflicting flags.' },
+  {
+    code: ExitCodes.badInput,
+    meaning: 'Bad input: invalid spec, workspace, key file or flag value; every problem is listed.',
+  },
+  {
+    code: ExitCodes.remoteFailed,
+    meaning: 'A remote step failed: SSH, Docker, a process or an RPC endpoint; the host is named.',
+  },
+  {
+    code: ExitCodes.refused,
+    meaning: 'Refused: it would destroy keys or data, or a precondition does not hold; nothing was changed.',
+  },
+  {
+    code: ExitCodes.interrupted,
+    meaning: 'Interrupted (Ctrl-C or SIGTERM) between steps; atomic writes leave nothing half done.',
+  },
+];

@@ -11,14 +11,24 @@ export const dirFlag = (description = 'Workspace folder.') =>
 
 /** `--yes`: never prompt (commands that would ask take the safe answer or refuse). */
 export const yesFlag = () =>
-  Flags.boolean({ char: 'y', description: 'Answer yes to confirmations; never prompt.', env: envName('yes'), default: false });
+  Flags.boolean({
+    char: 'y',
+    description: 'Answer yes to confirmations; never prompt.',
+    env: envName('yes'),
+    default: false,
+  });
 
 /** `--dry-run`: show what would change and change nothing. */
 export const dryRunFlag = () =>
-  Flags.boolean({ description: 'Print the plan and change nothing.', env: envName('dry_run'), default: false });
+  Flags.boolean({
+    description: 'Print the plan and change nothing.',
+    env: envName('dry_run'),
+    default: false,
+  });
 
 /** `--force`: the one way to let a command replace keys or an existing workspace. */
-export const forceFlag = (description: string) => Flags.boolean({ description, env: envName('force'), default: false });
+export const forceFlag = (description: string) =>
+  Flags.boolean({ description, env: envName('force'), default: false });
 
 /**
  * `--keystore-password-file`: the keystore password comes from this file or from the

@@ -11,16 +11,16 @@ export function formatInit(result: InitWorkspaceResult): string {
     ...(result.archivedTo ? [`The previous workspace, keys included, is in ${result.archivedTo}.`] : []),
     '',
     'Nodes:',
-    ...result.nodes.map(
-      (node) =>
-        `  ${node.name.padEnd(width)}  ${node.role.padEnd(9)}  ${node.address}  ${node.identity === 'imported' ? '(imported identity: no key file)' : ''}`.trimEnd(),
+    ...result.nodes.map((node) =>
+      `  ${node.name.padEnd(width)}  ${node.role.padEnd(9)}  ${node.address}  ${node.identity === 'imported' ? '(imported identity: no key file)' : ''}`.trimEnd(),
     ),
     '',
     'Accounts:',
     `  deployer  ${result.accounts.deployer}`,
     `  minter    ${result.accounts.minter}`,
     ...Object.entries(result.accounts.admins).map(
-      ([organisation, admin]) => `  admin of ${organisation}: ${admin.address}${admin.generated ? ' (generated)' : ''}`,
+      ([organisation, admin]) =>
+        `  admin of ${organisation}: ${admin.address}${admin.generated ? ' (generated)' : ''}`,
     ),
     '',
     `Next: peruri-chain validate --dir ${result.dir}`,
@@ -39,12 +39,16 @@ export function formatValidate(result: ValidateWorkspaceResult): string {
 /** Human summary of `render`. */
 export function formatRerender(result: RerenderWorkspaceResult): string {
   const verb = result.dryRun ? 'would be' : '';
-  const section = (title: string, paths: string[]) => (paths.length === 0 ? [] : [`${title}:`, ...paths.map((path) => `  ${path}`)]);
+  const section = (title: string, paths: string[]) =>
+    paths.length === 0 ? [] : [`${title}:`, ...paths.map((path) => `  ${path}`)];
   const changed = result.created.length + result.updated.length + result.removed.length;
   return [
     changed === 0
       ? `Nothing to change: every generated file of ${result.dir} is up to date.`
-      : `${result.dryRun ? 'Dry run: nothing written. ' : ''}${changed} file(s) ${verb || 'were'} changed in ${result.dir}.`.replace('  ', ' '),
+      : `${result.dryRun ? 'Dry run: nothing written. ' : ''}${changed} file(s) ${verb || 'were'} changed in ${result.dir}.`.replace(
+          '  ',
+          ' ',
+        ),
     ...section('Created', result.created),
     ...section('Updated', result.updated),
     ...section('Removed', result.removed),

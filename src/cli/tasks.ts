@@ -13,7 +13,8 @@ export interface TaskRunOptions {
  * interactive terminal, line-by-line in CI, without a TTY or without colour, silent for --json.
  */
 function chooseRenderer(): 'default' | 'simple' {
-  const interactive = process.stderr.isTTY && !process.env.CI && !process.env.NO_COLOR && process.env.TERM !== 'dumb';
+  const interactive =
+    process.stderr.isTTY && !process.env.CI && !process.env.NO_COLOR && process.env.TERM !== 'dumb';
   return interactive ? 'default' : 'simple';
 }
 

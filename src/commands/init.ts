@@ -7,7 +7,8 @@ import { runTasks } from '../cli/tasks.js';
 import { initWorkspaceSteps, type InitWorkspaceResult } from '../core/workspace/init.js';
 
 export default class Init extends BaseCommand {
-  static override summary = 'Create a workspace from a network spec: keys, genesis and every node\'s configuration.';
+  static override summary =
+    "Create a workspace from a network spec: keys, genesis and every node's configuration.";
 
   static override description = `Generates a node key per node (0600, in the format Besu reads), encrypted keystores for the deployer, the minter and organisations without an admin address, the IBFT 2.0 genesis, and per node a self-contained folder (config.toml, genesis, static nodes, permissions, docker compose file or systemd unit). The workspace is written atomically; an existing one is never overwritten without --force.
 
@@ -26,9 +27,15 @@ The keystore password comes from ${envName('keystore_password')} or --keystore-p
       env: envName('example'),
       helpValue: 'NAME',
     }),
-    spec: Flags.string({ description: 'Start from this network.yaml.', env: envName('spec'), helpValue: 'FILE' }),
+    spec: Flags.string({
+      description: 'Start from this network.yaml.',
+      env: envName('spec'),
+      helpValue: 'FILE',
+    }),
     'keystore-password-file': keystorePasswordFileFlag(),
-    force: forceFlag('Replace an existing workspace; it is moved, keys included, into the new one\'s .archive/ first.'),
+    force: forceFlag(
+      "Replace an existing workspace; it is moved, keys included, into the new one's .archive/ first.",
+    ),
     yes: yesFlag(),
   };
 

@@ -9,7 +9,10 @@ export default class Validate extends BaseCommand {
   static override description =
     'Checks network.yaml against its schema and rules; every node key against its public key, address, enode and the spec; the genesis extraData validators against the validator nodes; the permissions and static-nodes lists; key file modes; and that every generated file is what `render` would write now. Every problem is listed; exit code 3 when there is any.';
 
-  static override examples = ['<%= config.bin %> <%= command.id %> --dir ./pilot', '<%= config.bin %> <%= command.id %> --dir ./pilot --json'];
+  static override examples = [
+    '<%= config.bin %> <%= command.id %> --dir ./pilot',
+    '<%= config.bin %> <%= command.id %> --dir ./pilot --json',
+  ];
 
   static override flags = {
     dir: dirFlag(),

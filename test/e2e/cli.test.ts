@@ -29,7 +29,10 @@ async function runThrowing(error: unknown): Promise<{ exit: number | undefined; 
     await Throwing.run([], config);
     return { exit: 0, message: '' };
   } catch (caught) {
-    return { exit: (caught as { oclif?: { exit?: number } }).oclif?.exit, message: (caught as Error).message };
+    return {
+      exit: (caught as { oclif?: { exit?: number } }).oclif?.exit,
+      message: (caught as Error).message,
+    };
   } finally {
     process.exitCode = previous;
   }
@@ -55,7 +58,10 @@ describe('exit codes (one test per row of the README table)', () => {
 
   it('3: bad input (an invalid spec) lists every problem and writes nothing', async () => {
     const root = await aTempDir();
-    await writeFile(join(root, 'bad.yaml'), aSpecYaml({ extra: { chainId: 'x', gas: { blockGasLimit: 10 } } }));
+    await writeFile(
+      join(root, 'bad.yaml'),
+      aSpecYaml({ extra: { chainId: 'x', gas: { blockGasLimit: 10 } } }),
+    );
     const result = await runCli(['init', '--spec', 'bad.yaml', '--dir', 'ws'], { cwd: root });
     expect(result.exitCode).toBe(3);
     expect(result.stderr).toContain('chainId (line');
@@ -104,7 +110,11 @@ describe('--json', () => {
   it('prints exactly one JSON document on stdout and keeps stderr free of progress', async () => {
     const root = await aTempDir();
     const result = await runCli(['init', '--example', 'local', '--dir', join(root, 'ws'), '--json']);
-    const document = JSON.parse(result.stdout) as { status: number; result: { files: string[] }; warnings: string[] };
+    const document = JSON.parse(result.stdout) as {
+      status: number;
+      result: { files: string[] };
+      warnings: string[];
+    };
     expect(document.status).toBe(0);
     expect(document.result.files).toContain('genesis.json');
     expect(document.warnings.join('\n')).toContain('secrets/dev-keystore-password');
@@ -127,8 +137,9 @@ describe('--json', () => {
 });
 
 describe('genesis extradata', () => {
-  it('encodes Besu\'s RLPSubCommandTest vector byte for byte, and decodes it back', async () => {
-    const validators = '0xbe068f726a13c8d46c44be6ce9d275600e1735a4,0x5ff6f4b66a46a2b2310a6f3a93aaddc0d9a1c193';
+  it("encodes Besu's RLPSubCommandTest vector byte for byte, and decodes it back", async () => {
+    const validators =
+      '0xbe068f726a13c8d46c44be6ce9d275600e1735a4,0x5ff6f4b66a46a2b2310a6f3a93aaddc0d9a1c193';
     const encoded = await runCli(['genesis', 'extradata', '--validators', validators]);
     expect(encoded.stdout).toBe(
       '0xf853a00000000000000000000000000000000000000000000000000000000000000000ea94be068f726a13c8d46c44be6ce9d275600e1735a4945ff6f4b66a46a2b2310a6f3a93aaddc0d9a1c193808400000000c0',
@@ -143,7 +154,12 @@ describe('genesis extradata', () => {
   });
 
   it('rejects malformed input with exit 3 and says which value', async () => {
-    const result = await runCli(['genesis', 'extradata', '--validators', '0x12,0xbe068f726a13c8d46c44be6ce9d275600e1735a4']);
+    const result = await runCli([
+      'genesis',
+      'extradata',
+      '--validators',
+      '0x12,0xbe068f726a13c8d46c44be6ce9d275600e1735a4',
+    ]);
     expect(result.exitCode).toBe(3);
     expect(result.stderr).toContain('not an address: "0x12"');
     const decode = await runCli(['genesis', 'extradata', '--decode', '0xf8']);
@@ -157,15 +173,21 @@ describe('messages people read', () => {
     const root = await aTempDir();
     await writeFile(
       join(root, 'network.yaml'),
-      aSpecYaml({ extra: { chainId: 1, consensus: { blockPeriodSeconds: 0 }, colour: 'blue' } }).replace('host: 127.0.0.1', 'host: localhost'),
+      aSpecYaml({ extra: { chainId: 1, consensus: { blockPeriodSeconds: 0 }, colour: 'blue' } }).replace(
+        'host: 127.0.0.1',
+        'host: localhost',
+      ),
     );
     const result = await runCli(['init', '--spec', 'network.yaml', '--dir', 'ws'], { cwd: root });
     await expect(result.stderr).toMatchFileSnapshot('__snapshots__/messages/invalid-spec.txt');
   });
 
-  it.each([['init'], ['validate'], ['render'], ['genesis', 'extradata']])('--help of %s', async (...command) => {
-    const result = await runCli([...command, '--help']);
-    expect(result.exitCode).toBe(0);
-    await expect(result.stdout).toMatchFileSnapshot(`__snapshots__/help/${command.join('-')}.txt`);
-  });
+  it.each([['init'], ['validate'], ['render'], ['genesis', 'extradata']])(
+    '--help of %s',
+    async (...command) => {
+      const result = await runCli([...command, '--help']);
+      expect(result.exitCode).toBe(0);
+      await expect(result.stdout).toMatchFileSnapshot(`__snapshots__/help/${command.join('-')}.txt`);
+    },
+  );
 });

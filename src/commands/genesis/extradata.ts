@@ -4,7 +4,11 @@ import { envName } from '../../cli/flags.js';
 import { formatExtraData } from '../../cli/output.js';
 import { ErrorCodes, InputError } from '../../core/errors.js';
 import { sortValidators } from '../../core/genesis/build.js';
-import { decodeExtraData, encodeGenesisExtraData, type IbftExtraData } from '../../core/genesis/extra-data.js';
+import {
+  decodeExtraData,
+  encodeGenesisExtraData,
+  type IbftExtraData,
+} from '../../core/genesis/extra-data.js';
 
 type ExtraDataResult = { extraData: string; validators: string[] } | IbftExtraData;
 
@@ -26,7 +30,11 @@ export default class GenesisExtradata extends BaseCommand {
       exactlyOne: ['validators', 'decode'],
       helpValue: '0xA,0xB,...',
     }),
-    decode: Flags.string({ description: 'An extraData hex value to decode.', env: envName('decode'), helpValue: 'HEX' }),
+    decode: Flags.string({
+      description: 'An extraData hex value to decode.',
+      env: envName('decode'),
+      helpValue: 'HEX',
+    }),
     sort: Flags.boolean({
       description: 'Sort the validators ascending first, as a genesis should have them.',
       env: envName('sort'),
@@ -41,12 +49,22 @@ export default class GenesisExtradata extends BaseCommand {
       this.log(formatExtraData(decoded));
       return decoded;
     }
-    const given = flags.validators!.split(',').map((address) => address.trim()).filter(Boolean);
+    const given = flags
+      .validators!.split(',')
+      .map((address) => address.trim())
+      .filter(Boolean);
     const invalid = given.filter((address) => !/^0x[0-9a-fA-F]{40}$/.test(address));
     if (given.length === 0 || invalid.length > 0) {
-      throw new InputError(ErrorCodes.FLAG_INVALID, '--validators: expected comma-separated addresses (0x + 40 hex digits each)', {
-        details: given.length === 0 ? ['found no address'] : invalid.map((address) => `not an address: "${address}"`),
-      });
+      throw new InputError(
+        ErrorCodes.FLAG_INVALID,
+        '--validators: expected comma-separated addresses (0x + 40 hex digits each)',
+        {
+          details:
+            given.length === 0
+              ? ['found no address']
+              : invalid.map((address) => `not an address: "${address}"`),
+        },
+      );
     }
     const validators = flags.sort ? sortValidators(given) : given.map((address) => address.toLowerCase());
     const extraData = encodeGenesisExtraData(validators);

@@ -34,7 +34,9 @@ interface GenesisDefaults {
 let defaults: GenesisDefaults | undefined;
 
 function genesisDefaults(): GenesisDefaults {
-  defaults ??= JSON.parse(readFileSync(packagePath('genesis', 'ibft2.defaults.json'), 'utf8')) as GenesisDefaults;
+  defaults ??= JSON.parse(
+    readFileSync(packagePath('genesis', 'ibft2.defaults.json'), 'utf8'),
+  ) as GenesisDefaults;
   return defaults;
 }
 

@@ -34,12 +34,20 @@ const ZERO_VANITY = `0x${'00'.repeat(32)}`;
  */
 export function encodeExtraData(extraData: IbftExtraData): string {
   const vanity = fixedBytes(extraData.vanity, 32, 'vanity');
-  const validators = extraData.validators.map((address, index) => fixedBytes(address, 20, `validator ${index + 1}`));
+  const validators = extraData.validators.map((address, index) =>
+    fixedBytes(address, 20, `validator ${index + 1}`),
+  );
   const vote = extraData.vote
-    ? [fixedBytes(extraData.vote.recipient, 20, 'vote recipient'), Uint8Array.of(extraData.vote.type === 'ADD' ? VOTE_ADD : VOTE_DROP)]
+    ? [
+        fixedBytes(extraData.vote.recipient, 20, 'vote recipient'),
+        Uint8Array.of(extraData.vote.type === 'ADD' ? VOTE_ADD : VOTE_DROP),
+      ]
     : Uint8Array.of();
   if (!Number.isInteger(extraData.round) || extraData.round < 0 || extraData.round > 0xffffffff) {
-    throw new InputError(ErrorCodes.EXTRA_DATA_INVALID, `round: expected an integer from 0 to 2^32-1, found ${extraData.round}`);
+    throw new InputError(
+      ErrorCodes.EXTRA_DATA_INVALID,
+      `round: expected an integer from 0 to 2^32-1, found ${extraData.round}`,
+    );
   }
   // Besu writes the round with RLPOutput.writeInt: always 4 bytes, so round 0 is 84 00000000.
   const round = new Uint8Array(4);
@@ -55,7 +63,13 @@ export function encodeExtraData(extraData: IbftExtraData): string {
  * @returns 0x-hex
  */
 export function encodeGenesisExtraData(validators: readonly string[]): string {
-  return encodeExtraData({ vanity: ZERO_VANITY, validators: [...validators], vote: undefined, round: 0, seals: [] });
+  return encodeExtraData({
+    vanity: ZERO_VANITY,
+    validators: [...validators],
+    vote: undefined,
+    round: 0,
+    seals: [],
+  });
 }
 
 /**
@@ -90,7 +104,9 @@ export function decodeExtraData(hex: string): IbftExtraData {
     ),
     vote: decodeVote(vote),
     round: decodeRound(round),
-    seals: expectList(seals, 'seals').map((item, index) => `0x${bytesToHex(expectBytes(item, 65, `seal ${index + 1}`))}`),
+    seals: expectList(seals, 'seals').map(
+      (item, index) => `0x${bytesToHex(expectBytes(item, 65, `seal ${index + 1}`))}`,
+    ),
   };
 }
 
@@ -99,13 +115,23 @@ function decodeVote(vote: unknown): IbftVote | undefined {
     if (vote.length === 0) return undefined;
     throw invalid('vote: expected an empty string or a list [recipient, type]');
   }
-  const [recipient, type, ...rest] = expectList(vote, 'vote');
+  const items = expectList(vote, 'vote');
+  if (items.length === 0) {
+    throw invalid(
+      'vote: an empty list is the QBFT layout; IBFT 2.0 encodes "no vote" as an empty string (80)',
+    );
+  }
+  if (items.length !== 2) throw invalid(`vote: expected [recipient, type], found a list of ${items.length}`);
+  const [recipient, type] = items;
   const typeBytes = expectBytes(type, undefined, 'vote type');
   const typeByte = typeBytes.length === 0 ? VOTE_DROP : typeBytes.length === 1 ? typeBytes[0] : -1;
-  if (rest.length > 0 || (typeByte !== VOTE_ADD && typeByte !== VOTE_DROP)) {
+  if (typeByte !== VOTE_ADD && typeByte !== VOTE_DROP) {
     throw invalid('vote: expected [recipient, 0xff (ADD) or 0x00 (DROP)]');
   }
-  return { recipient: `0x${bytesToHex(expectBytes(recipient, 20, 'vote recipient'))}`, type: typeByte === VOTE_ADD ? 'ADD' : 'DROP' };
+  return {
+    recipient: `0x${bytesToHex(expectBytes(recipient, 20, 'vote recipient'))}`,
+    type: typeByte === VOTE_ADD ? 'ADD' : 'DROP',
+  };
 }
 
 function decodeRound(round: unknown): number {
@@ -134,7 +160,10 @@ function expectList(value: unknown, field: string): unknown[] {
 function fixedBytes(hex: string, length: number, field: string): Uint8Array {
   const clean = hex.trim().replace(/^0x/i, '');
   if (!/^[0-9a-fA-F]*$/.test(clean) || clean.length !== length * 2) {
-    throw new InputError(ErrorCodes.EXTRA_DATA_INVALID, `${field}: expected ${length} bytes (${length * 2} hex digits), found "${hex}"`);
+    throw new InputError(
+      ErrorCodes.EXTRA_DATA_INVALID,
+      `${field}: expected ${length} bytes (${length * 2} hex digits), found "${hex}"`,
+    );
   }
   return hexToBytes(clean.toLowerCase());
 }

@@ -98,7 +98,9 @@ export function keystoreAddress(json: string, where: string): string {
   }
   const address = (parsed as { address?: unknown } | null)?.address;
   // Web3 Secret Storage says "crypto"; geth and ethers have written "Crypto" too.
-  const crypto = (parsed as { crypto?: unknown; Crypto?: unknown } | null)?.crypto ?? (parsed as { Crypto?: unknown }).Crypto;
+  const crypto =
+    (parsed as { crypto?: unknown; Crypto?: unknown } | null)?.crypto ??
+    (parsed as { Crypto?: unknown }).Crypto;
   if (typeof address !== 'string' || !/^(0x)?[0-9a-fA-F]{40}$/.test(address) || typeof crypto !== 'object') {
     throw new InputError(ErrorCodes.KEY_INVALID, `${where}: not a V3 keystore with an address`);
   }

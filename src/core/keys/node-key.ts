@@ -50,7 +50,10 @@ export function addressFromPublicKey(publicKey: string): string {
 export function normalisePublicKey(publicKey: string, where: string): string {
   const hex = publicKey.trim().replace(/^0x/i, '').toLowerCase();
   if (!/^[0-9a-f]{128}$/.test(hex)) {
-    throw new InputError(ErrorCodes.KEY_INVALID, `${where}: expected 128 hex digits, found ${hex.length} characters`);
+    throw new InputError(
+      ErrorCodes.KEY_INVALID,
+      `${where}: expected 128 hex digits, found ${hex.length} characters`,
+    );
   }
   try {
     secp256k1.Point.fromHex(`04${hex}`).assertValidity();
@@ -70,10 +73,17 @@ export function normalisePublicKey(publicKey: string, where: string): string {
  * @returns the 32-byte private key
  */
 export function parseNodeKeyFile(text: string, where: string): Uint8Array {
-  const lines = text.replace(/\r?\n$/, '').split(/\r?\n/);
+  // Java's readAllLines ends a line at \n, \r\n or a lone \r.
+  const lines = text.replace(/(\r\n|\r|\n)$/, '').split(/\r\n|\r|\n/);
   const line = lines[0] ?? '';
   const hex = line.replace(/^0x/i, '');
-  if (lines.length !== 1 || !/^[0-9a-fA-F]*$/.test(hex) || hex.length === 0 || hex.length % 2 !== 0 || hex.length > 64) {
+  if (
+    lines.length !== 1 ||
+    !/^[0-9a-fA-F]*$/.test(hex) ||
+    hex.length === 0 ||
+    hex.length % 2 !== 0 ||
+    hex.length > 64
+  ) {
     throw new InputError(ErrorCodes.KEY_INVALID, `${where}: not a node key file Besu can read`, {
       hint: 'A node key file holds one line: 0x followed by 64 hex digits.',
     });

@@ -8,7 +8,9 @@ import type { NetworkSpec } from '../spec/types.js';
  * @param workspaceDir - absolute path of the workspace on this machine
  */
 export function installRoot(spec: NetworkSpec, workspaceDir: string): string {
-  return spec.installDir.startsWith('/') ? posix.normalize(spec.installDir) : posix.resolve(workspaceDir, spec.installDir);
+  return spec.installDir.startsWith('/')
+    ? posix.normalize(spec.installDir)
+    : posix.resolve(workspaceDir, spec.installDir);
 }
 
 /** The absolute folder of a node on its machine: `<installDir>/nodes/<name>`. */

@@ -11,18 +11,33 @@ const WORKSPACE_DIR = '/srv/peruri-workspace';
 
 function renderExample(example: string) {
   const { spec } = parseSpec(readFileSync(packagePath('examples', example, 'network.yaml'), 'utf8'), example);
-  const nodeIdentities = Object.fromEntries(spec.nodes.map((node) => [node.name, fixtureIdentity(node.name)]));
+  const nodeIdentities = Object.fromEntries(
+    spec.nodes.map((node) => [node.name, fixtureIdentity(node.name)]),
+  );
   const accounts = {
     deployer: fixtureIdentity('deployer').address,
     minter: fixtureIdentity('minter').address,
-    admins: Object.fromEntries(spec.organisations.map((organisation) => [organisation.name, fixtureIdentity(`admin-${organisation.name}`).address])),
+    admins: Object.fromEntries(
+      spec.organisations.map((organisation) => [
+        organisation.name,
+        fixtureIdentity(`admin-${organisation.name}`).address,
+      ]),
+    ),
   };
   return { spec, files: renderWorkspace({ spec, workspaceDir: WORKSPACE_DIR, nodeIdentities, accounts }) };
 }
 
 function besuOptionNames(): Set<string> {
-  const text = readFileSync(new URL('../../../../shared/reference/besu/besu-cli-options.txt', import.meta.url), 'utf8');
-  return new Set(text.split('\n').map((line) => line.trim()).filter((line) => line && !line.startsWith('#')));
+  const text = readFileSync(
+    new URL('../../../../shared/reference/besu/besu-cli-options.txt', import.meta.url),
+    'utf8',
+  );
+  return new Set(
+    text
+      .split('\n')
+      .map((line) => line.trim())
+      .filter((line) => line && !line.startsWith('#')),
+  );
 }
 
 describe.each(['pilot', 'local'])('rendering the %s example with fixture keys', (example) => {
@@ -42,7 +57,10 @@ describe.each(['pilot', 'local'])('rendering the %s example with fixture keys', 
     const { spec, files } = renderExample(example);
     for (const node of spec.nodes) {
       // When a node's config.toml is parsed as TOML
-      const config = parseToml(files.get(`nodes/${node.name}/config.toml`)!.content) as Record<string, unknown>;
+      const config = parseToml(files.get(`nodes/${node.name}/config.toml`)!.content) as Record<
+        string,
+        unknown
+      >;
       // Then every key is a Besu option, booleans are booleans and lists are arrays
       expect(Object.keys(config).filter((key) => !options.has(key))).toEqual([]);
       expect(config['host-whitelist']).toBeUndefined();
@@ -63,20 +81,36 @@ describe.each(['pilot', 'local'])('rendering the %s example with fixture keys', 
         expect(config['host-allowlist']).toContain(node.host);
       }
       // And every path it names is inside the node's own folder
-      for (const key of ['genesis-file', 'node-private-key-file', 'static-nodes-file', 'permissions-nodes-config-file', 'data-path']) {
-        expect(String(config[key]).startsWith(`${example === 'local' ? WORKSPACE_DIR : '/opt/peruri-chain'}/nodes/${node.name}/`)).toBe(true);
+      for (const key of [
+        'genesis-file',
+        'node-private-key-file',
+        'static-nodes-file',
+        'permissions-nodes-config-file',
+        'data-path',
+      ]) {
+        expect(
+          String(config[key]).startsWith(
+            `${example === 'local' ? WORKSPACE_DIR : '/opt/peruri-chain'}/nodes/${node.name}/`,
+          ),
+        ).toBe(true);
       }
     }
   });
 
   it('lists every node in every allowlist and the other nodes as static peers', () => {
     const { spec, files } = renderExample(example);
-    const enodes = spec.nodes.map((node) => `enode://${fixtureIdentity(node.name).publicKey}@${node.host}:${node.p2pPort}`);
+    const enodes = spec.nodes.map(
+      (node) => `enode://${fixtureIdentity(node.name).publicKey}@${node.host}:${node.p2pPort}`,
+    );
     for (const node of spec.nodes) {
-      const permissions = parseToml(files.get(`nodes/${node.name}/permissions_config.toml`)!.content) as { 'nodes-allowlist': string[] };
+      const permissions = parseToml(files.get(`nodes/${node.name}/permissions_config.toml`)!.content) as {
+        'nodes-allowlist': string[];
+      };
       expect(permissions['nodes-allowlist']).toEqual(enodes);
       const staticNodes = JSON.parse(files.get(`nodes/${node.name}/static-nodes.json`)!.content) as string[];
-      expect(staticNodes.sort()).toEqual(enodes.filter((enode) => !enode.includes(fixtureIdentity(node.name).publicKey)).sort());
+      expect(staticNodes.sort()).toEqual(
+        enodes.filter((enode) => !enode.includes(fixtureIdentity(node.name).publicKey)).sort(),
+      );
     }
   });
 
@@ -88,6 +122,7 @@ describe.each(['pilot', 'local'])('rendering the %s example with fixture keys', 
       .map((node) => fixtureIdentity(node.name).address)
       .sort();
     expect(decodeExtraData(genesis.extraData).validators).toEqual(expected);
-    for (const node of spec.nodes) expect(files.get(`nodes/${node.name}/genesis.json`)!.content).toBe(files.get('genesis.json')!.content);
+    for (const node of spec.nodes)
+      expect(files.get(`nodes/${node.name}/genesis.json`)!.content).toBe(files.get('genesis.json')!.content);
   });
 });

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { Ajv, type ErrorObject } from 'ajv';
 import addFormatsModule from 'ajv-formats';
-import { LineCounter, parseDocument, type Document } from 'yaml';
+import { LineCounter, parseDocument, type Document, type Tags } from 'yaml';
 import { ErrorCodes, InputError } from '../errors.js';
 import { checkSpecRules } from './rules.js';
 import { networkSpecSchema } from './schema.js';
@@ -60,7 +60,11 @@ export async function loadSpecFile(path: string): Promise<LoadSpecResult> {
  */
 export function parseSpec(text: string, source: string): LoadSpecResult {
   const lineCounter = new LineCounter();
-  const document = parseDocument(text, { lineCounter, prettyErrors: false });
+  const document = parseDocument(text, {
+    lineCounter,
+    prettyErrors: false,
+    customTags: withoutRadixIntegers,
+  });
   if (document.errors.length > 0) {
     throw invalid(
       source,
@@ -84,10 +88,28 @@ export function parseSpec(text: string, source: string): LoadSpecResult {
   if (errors.length > 0) {
     throw invalid(
       source,
-      errors.map((problem) => `${displayPath(problem.path)}${lineOf(document, lineCounter, problem.path)}: ${problem.message}`),
+      errors.map(
+        (problem) =>
+          `${displayPath(problem.path)}${lineOf(document, lineCounter, problem.path)}: ${problem.message}`,
+      ),
     );
   }
   return { spec, text, warnings };
+}
+
+/**
+ * Addresses and keys are hex: YAML 1.2 would read an unquoted `0x5ff6…` as a number (and
+ * `0o17` as octal). No field of the spec is written in hex or octal, so both stay strings.
+ */
+function withoutRadixIntegers(tags: Tags): Tags {
+  return tags.filter(
+    (tag) =>
+      !(
+        typeof tag === 'object' &&
+        tag.tag === 'tag:yaml.org,2002:int' &&
+        (tag.format === 'HEX' || tag.format === 'OCT')
+      ),
+  );
 }
 
 function invalid(source: string, details: string[]): InputError {
@@ -118,7 +140,11 @@ function errorPath(error: ErrorObject): (string | number)[] {
 /** `nodes[1].p2pPort`, or `(top level)` for the document itself. */
 export function displayPath(path: readonly (string | number)[]): string {
   if (path.length === 0) return '(top level)';
-  return path.map((segment, index) => (typeof segment === 'number' ? `[${segment}]` : index === 0 ? segment : `.${segment}`)).join('');
+  return path
+    .map((segment, index) =>
+      typeof segment === 'number' ? `[${segment}]` : index === 0 ? segment : `.${segment}`,
+    )
+    .join('');
 }
 
 function lineOf(document: Document, lineCounter: LineCounter, path: readonly (string | number)[]): string {
@@ -168,7 +194,8 @@ function describeValue(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return `a list of ${value.length}`;
   if (typeof value === 'object') return 'an object';
-  if (typeof value === 'string') return JSON.stringify(value.length > 80 ? `${value.slice(0, 77)}...` : value);
+  if (typeof value === 'string')
+    return JSON.stringify(value.length > 80 ? `${value.slice(0, 77)}...` : value);
   return String(value);
 }
 

@@ -60,13 +60,18 @@ export function checkSpecRules(spec: NetworkSpec): SpecRulesResult {
   }
 
   reportDuplicates(
-    spec.organisations.map((organisation, index) => ({ key: organisation.name, path: ['organisations', index, 'name'] })),
+    spec.organisations.map((organisation, index) => ({
+      key: organisation.name,
+      path: ['organisations', index, 'name'],
+    })),
     (key) => `organisation name "${key}" is used more than once`,
     errors,
   );
   reportDuplicates(
     spec.organisations.flatMap((organisation, index) =>
-      organisation.admin ? [{ key: organisation.admin.toLowerCase(), path: ['organisations', index, 'admin'] }] : [],
+      organisation.admin
+        ? [{ key: organisation.admin.toLowerCase(), path: ['organisations', index, 'admin'] }]
+        : [],
     ),
     (key) => `admin address ${key} is given to more than one organisation`,
     errors,
@@ -78,7 +83,9 @@ export function checkSpecRules(spec: NetworkSpec): SpecRulesResult {
   );
   reportDuplicates(
     spec.nodes.flatMap((node, index) =>
-      node.publicKey ? [{ key: node.publicKey.toLowerCase().replace(/^0x/, ''), path: ['nodes', index, 'publicKey'] }] : [],
+      node.publicKey
+        ? [{ key: node.publicKey.toLowerCase().replace(/^0x/, ''), path: ['nodes', index, 'publicKey'] }]
+        : [],
     ),
     () => 'this public key is given to more than one node; every node needs its own enode',
     errors,

@@ -58,11 +58,17 @@ export interface StaleNodeFiles {
  * @param files - the expected files
  * @param nodeNames - the nodes in the spec
  */
-export async function findStaleNodeFiles(dir: string, files: FileSet, nodeNames: readonly string[]): Promise<StaleNodeFiles> {
+export async function findStaleNodeFiles(
+  dir: string,
+  files: FileSet,
+  nodeNames: readonly string[],
+): Promise<StaleNodeFiles> {
   const result: StaleNodeFiles = { stale: [], orphanKeys: [] };
   let folders: string[];
   try {
-    folders = (await readdir(join(dir, 'nodes'), { withFileTypes: true })).filter((entry) => entry.isDirectory()).map((entry) => entry.name);
+    folders = (await readdir(join(dir, 'nodes'), { withFileTypes: true }))
+      .filter((entry) => entry.isDirectory())
+      .map((entry) => entry.name);
   } catch {
     return result;
   }

@@ -3,14 +3,28 @@ import { resolve } from 'node:path';
 import { ErrorCodes, InputError } from '../errors.js';
 import { randomKeySource, type KeySource } from '../keys/key-source.js';
 import { encryptAccountKey } from '../keys/keystore.js';
-import { enodeUrl, formatNodeKeyFile, identityFromPrivateKey, normalisePublicKey, addressFromPublicKey, type NodeIdentity } from '../keys/node-key.js';
+import {
+  enodeUrl,
+  formatNodeKeyFile,
+  identityFromPrivateKey,
+  normalisePublicKey,
+  addressFromPublicKey,
+  type NodeIdentity,
+} from '../keys/node-key.js';
 import { publicFile, secretFile, type FileSet } from '../render/file-set.js';
 import { renderWorkspace, type AccountAddresses } from '../render/render-workspace.js';
 import { packagePath } from '../package-paths.js';
 import { loadSpecFile, type LoadSpecResult } from '../spec/load.js';
 import type { NetworkSpec } from '../spec/types.js';
 import { runSteps, type Step, type StepEvent } from '../steps.js';
-import { DEPLOYER_KEYSTORE, DEV_PASSWORD_FILE, MINTER_KEYSTORE, SPEC_FILE, adminKeystore, nodeKeyFile } from './layout.js';
+import {
+  DEPLOYER_KEYSTORE,
+  DEV_PASSWORD_FILE,
+  MINTER_KEYSTORE,
+  SPEC_FILE,
+  adminKeystore,
+  nodeKeyFile,
+} from './layout.js';
 import { chooseKeystorePassword, type KeystorePassword, type SuppliedSecret } from './password.js';
 import { assertNoWorkspace, writeNewWorkspace } from './write.js';
 
@@ -40,7 +54,11 @@ export interface InitWorkspaceResult {
   network: string;
   chainId: number;
   nodes: InitNodeSummary[];
-  accounts: { deployer: string; minter: string; admins: Record<string, { address: string; generated: boolean }> };
+  accounts: {
+    deployer: string;
+    minter: string;
+    admins: Record<string, { address: string; generated: boolean }>;
+  };
   /** Workspace-relative paths of every file written, sorted. */
   files: string[];
   /** Workspace-relative path of the generated development password, when one was made. */
@@ -69,16 +87,23 @@ const MODELINE = /^# yaml-language-server: \$schema=\S+$/m;
  */
 export async function listExamples(): Promise<string[]> {
   const entries = await readdir(packagePath('examples'), { withFileTypes: true });
-  return entries.filter((entry) => entry.isDirectory()).map((entry) => entry.name).sort();
+  return entries
+    .filter((entry) => entry.isDirectory())
+    .map((entry) => entry.name)
+    .sort();
 }
 
 async function loadSpecSource(source: SpecSource): Promise<LoadSpecResult> {
   if ('file' in source) return loadSpecFile(source.file);
   const examples = await listExamples();
   if (!examples.includes(source.example)) {
-    throw new InputError(ErrorCodes.FLAG_INVALID, `--example: expected one of ${examples.join(', ')}, found "${source.example}"`, {
-      hint: 'Pick a built-in example, or pass your own spec with --spec FILE.',
-    });
+    throw new InputError(
+      ErrorCodes.FLAG_INVALID,
+      `--example: expected one of ${examples.join(', ')}, found "${source.example}"`,
+      {
+        hint: 'Pick a built-in example, or pass your own spec with --spec FILE.',
+      },
+    );
   }
   return loadSpecFile(packagePath('examples', source.example, SPEC_FILE));
 }
@@ -88,7 +113,10 @@ async function loadSpecSource(source: SpecSource): Promise<LoadSpecResult> {
  * @param options - what to create and from which spec
  * @returns the steps and the context they fill; `context.result` holds the result at the end
  */
-export function initWorkspaceSteps(options: InitWorkspaceOptions): { steps: Step<InitContext>[]; context: InitContext } {
+export function initWorkspaceSteps(options: InitWorkspaceOptions): {
+  steps: Step<InitContext>[];
+  context: InitContext;
+} {
   const keySource = options.keySource ?? randomKeySource;
   const context: InitContext = { options, dir: resolve(options.dir), identities: {}, files: new Map() };
   const steps: Step<InitContext>[] = [
@@ -122,7 +150,11 @@ export function initWorkspaceSteps(options: InitWorkspaceOptions): { steps: Step
       run: async (ctx) => {
         const password = ctx.password!;
         const encrypt = async (name: string, path: string) => {
-          const { address, json } = await encryptAccountKey(keySource.accountKey(name), password.value, password.strength);
+          const { address, json } = await encryptAccountKey(
+            keySource.accountKey(name),
+            password.value,
+            password.strength,
+          );
           ctx.files.set(path, secretFile(json));
           return address;
         };
@@ -140,7 +172,9 @@ export function initWorkspaceSteps(options: InitWorkspaceOptions): { steps: Step
         ctx.accounts = {
           deployer: deployer!,
           minter: minter!,
-          admins: Object.fromEntries(spec(ctx).organisations.map((organisation, index) => [organisation.name, adminAddresses[index]!])),
+          admins: Object.fromEntries(
+            spec(ctx).organisations.map((organisation, index) => [organisation.name, adminAddresses[index]!]),
+          ),
         };
         if (password.generated) ctx.files.set(DEV_PASSWORD_FILE, secretFile(`${password.value}\n`));
       },
@@ -148,8 +182,18 @@ export function initWorkspaceSteps(options: InitWorkspaceOptions): { steps: Step
     {
       title: 'Render genesis and node configuration',
       run: (ctx) => {
-        ctx.files.set(SPEC_FILE, publicFile(ctx.loaded!.text.replace(MODELINE, '# yaml-language-server: $schema=./network.schema.json')));
-        const rendered = renderWorkspace({ spec: spec(ctx), workspaceDir: ctx.dir, nodeIdentities: ctx.identities, accounts: ctx.accounts! });
+        ctx.files.set(
+          SPEC_FILE,
+          publicFile(
+            ctx.loaded!.text.replace(MODELINE, '# yaml-language-server: $schema=./network.schema.json'),
+          ),
+        );
+        const rendered = renderWorkspace({
+          spec: spec(ctx),
+          workspaceDir: ctx.dir,
+          nodeIdentities: ctx.identities,
+          accounts: ctx.accounts!,
+        });
         for (const [path, entry] of rendered) ctx.files.set(path, entry);
       },
     },

@@ -17,5 +17,8 @@ export function adminKeystore(organisation: string): string {
 
 /** A timestamp usable in a folder name, e.g. 2026-11-24T13-05-09Z. */
 export function archiveStamp(now: Date = new Date()): string {
-  return now.toISOString().replace(/\.\d+Z$/, 'Z').replace(/:/g, '-');
+  return now
+    .toISOString()
+    .replace(/\.\d+Z$/, 'Z')
+    .replace(/:/g, '-');
 }

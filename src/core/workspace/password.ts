@@ -39,9 +39,13 @@ export async function chooseKeystorePassword(
   }
   const oneMachine = [...spec.nodes.map((node) => node.host), spec.service.host].every(isLoopback);
   if (!oneMachine) {
-    throw new InputError(ErrorCodes.SECRET_MISSING, 'No keystore password: the account keys of this network must be encrypted', {
-      hint: 'Set PERURI_CHAIN_KEYSTORE_PASSWORD or pass --keystore-password-file FILE (never the password itself as a flag).',
-    });
+    throw new InputError(
+      ErrorCodes.SECRET_MISSING,
+      'No keystore password: the account keys of this network must be encrypted',
+      {
+        hint: 'Set PERURI_CHAIN_KEYSTORE_PASSWORD or pass --keystore-password-file FILE (never the password itself as a flag).',
+      },
+    );
   }
   const stored = workspaceDir ? await readOptional(join(workspaceDir, DEV_PASSWORD_FILE)) : undefined;
   if (stored) return { value: stored.trim(), strength: 'dev', generated: false };

@@ -2,7 +2,13 @@ import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ErrorCodes, InputError, isPeruriError } from '../errors.js';
 import { keystoreAddress } from '../keys/keystore.js';
-import { identityFromPrivateKey, normalisePublicKey, addressFromPublicKey, parseNodeKeyFile, type NodeIdentity } from '../keys/node-key.js';
+import {
+  identityFromPrivateKey,
+  normalisePublicKey,
+  addressFromPublicKey,
+  parseNodeKeyFile,
+  type NodeIdentity,
+} from '../keys/node-key.js';
 import { parseSpec } from '../spec/load.js';
 import type { NetworkSpec } from '../spec/types.js';
 import { DEPLOYER_KEYSTORE, MINTER_KEYSTORE, SPEC_FILE, adminKeystore, nodeKeyFile } from './layout.js';
@@ -157,7 +163,11 @@ async function readKeystoreAddress(
  * @param path - workspace-relative path of the key file
  * @param problems - where to record it
  */
-export async function checkSecretMode(dir: string, path: string, problems: WorkspaceProblem[]): Promise<void> {
+export async function checkSecretMode(
+  dir: string,
+  path: string,
+  problems: WorkspaceProblem[],
+): Promise<void> {
   const { mode } = await stat(join(dir, path));
   if ((mode & 0o077) !== 0) {
     problems.push({
@@ -184,6 +194,8 @@ export async function readOptional(path: string): Promise<string | undefined> {
 function problemFrom(error: unknown, path: string): WorkspaceProblem {
   if (!isPeruriError(error)) throw error;
   // Key errors already start with the file they concern.
-  const message = error.message.startsWith(`${path}: `) ? error.message.slice(path.length + 2) : error.message;
+  const message = error.message.startsWith(`${path}: `)
+    ? error.message.slice(path.length + 2)
+    : error.message;
   return { path, message, missingNewKey: false };
 }

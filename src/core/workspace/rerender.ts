@@ -50,10 +50,14 @@ export async function rerenderWorkspace(options: RerenderWorkspaceOptions): Prom
   const state = await readWorkspace(options.dir);
   const blocking = state.problems.filter((problem) => !problem.missingNewKey);
   if (blocking.length > 0) {
-    throw new InputError(ErrorCodes.WORKSPACE_INVALID, `Cannot render ${state.dir}: its keys have problems; nothing was changed`, {
-      details: blocking.map(formatProblem),
-      hint: 'Fix or restore the listed key files; render never replaces an existing key.',
-    });
+    throw new InputError(
+      ErrorCodes.WORKSPACE_INVALID,
+      `Cannot render ${state.dir}: its keys have problems; nothing was changed`,
+      {
+        details: blocking.map(formatProblem),
+        hint: 'Fix or restore the listed key files; render never replaces an existing key.',
+      },
+    );
   }
 
   const newFiles: FileSet = new Map();
@@ -72,13 +76,19 @@ export async function rerenderWorkspace(options: RerenderWorkspaceOptions): Prom
   }
 
   const admins: Record<string, string> = {};
-  const newOrganisations = state.spec.organisations.filter((organisation) => !state.accounts.admins[organisation.name]);
+  const newOrganisations = state.spec.organisations.filter(
+    (organisation) => !state.accounts.admins[organisation.name],
+  );
   if (newOrganisations.length > 0) {
     const password = await chooseKeystorePassword(state.spec, options.password, state.dir);
     await Promise.all(
       newOrganisations.map(async (organisation) => {
         const path = adminKeystore(organisation.name);
-        const { address, json } = await encryptAccountKey(keySource.accountKey(`admin-${organisation.name}`), password.value, password.strength);
+        const { address, json } = await encryptAccountKey(
+          keySource.accountKey(`admin-${organisation.name}`),
+          password.value,
+          password.strength,
+        );
         admins[organisation.name] = address;
         newFiles.set(path, secretFile(json));
         generatedKeys.push(path);
@@ -96,12 +106,20 @@ export async function rerenderWorkspace(options: RerenderWorkspaceOptions): Prom
     admins,
   });
   const diff = await diffAgainstDisk(state.dir, expected);
-  const { stale, orphanKeys } = await findStaleNodeFiles(state.dir, expected, state.spec.nodes.map((node) => node.name));
+  const { stale, orphanKeys } = await findStaleNodeFiles(
+    state.dir,
+    expected,
+    state.spec.nodes.map((node) => node.name),
+  );
   if (orphanKeys.length > 0 && !options.force) {
-    throw new RefusedError(ErrorCodes.WOULD_DESTROY_KEYS, 'Nodes were removed from network.yaml but their keys are still here; nothing was changed', {
-      details: orphanKeys,
-      hint: 'Run `peruri-chain render --force` to move those keys to .archive/, or put the nodes back in network.yaml.',
-    });
+    throw new RefusedError(
+      ErrorCodes.WOULD_DESTROY_KEYS,
+      'Nodes were removed from network.yaml but their keys are still here; nothing was changed',
+      {
+        details: orphanKeys,
+        hint: 'Run `peruri-chain render --force` to move those keys to .archive/, or put the nodes back in network.yaml.',
+      },
+    );
   }
 
   const changes: FileSet = new Map(newFiles);
@@ -127,7 +145,9 @@ export async function rerenderWorkspace(options: RerenderWorkspaceOptions): Prom
   return {
     dir: state.dir,
     dryRun: options.dryRun,
-    created: [...diff.created, ...newFiles.keys()].filter((path, index, all) => all.indexOf(path) === index).sort(),
+    created: [...diff.created, ...newFiles.keys()]
+      .filter((path, index, all) => all.indexOf(path) === index)
+      .sort(),
     updated: diff.updated.sort(),
     removed: stale,
     unchanged: diff.unchanged.length,

@@ -42,9 +42,14 @@ export async function validateWorkspace(options: ValidateWorkspaceOptions): Prom
     problems.push(...(await checkGenesis(state, identities)));
     problems.push(...(await checkAllowlists(state, identities)));
     for (const node of state.spec.nodes) {
-      const recorded = (await readOptional(join(state.dir, 'nodes', node.name, 'key.pub')))?.trim().replace(/^0x/i, '').toLowerCase();
+      const recorded = (await readOptional(join(state.dir, 'nodes', node.name, 'key.pub')))
+        ?.trim()
+        .replace(/^0x/i, '')
+        .toLowerCase();
       if (recorded !== undefined && recorded !== identities[node.name]!.publicKey) {
-        problems.push(`nodes/${node.name}/key.pub: does not match the node's ${node.publicKey ? 'publicKey in network.yaml' : 'key file'}`);
+        problems.push(
+          `nodes/${node.name}/key.pub: does not match the node's ${node.publicKey ? 'publicKey in network.yaml' : 'key file'}`,
+        );
       }
     }
   }
@@ -57,19 +62,30 @@ export async function validateWorkspace(options: ValidateWorkspaceOptions): Prom
     for (const path of diff.updated.filter((path) => !alreadyReported.has(path))) {
       problems.push(`${path}: out of date with network.yaml (run \`peruri-chain render\`)`);
     }
-    const { stale, orphanKeys } = await findStaleNodeFiles(state.dir, expected, state.spec.nodes.map((node) => node.name));
-    for (const path of stale) problems.push(`${path}: no longer generated from network.yaml (run \`peruri-chain render\`)`);
+    const { stale, orphanKeys } = await findStaleNodeFiles(
+      state.dir,
+      expected,
+      state.spec.nodes.map((node) => node.name),
+    );
+    for (const path of stale)
+      problems.push(`${path}: no longer generated from network.yaml (run \`peruri-chain render\`)`);
     for (const path of orphanKeys) problems.push(`${path}: key of a node that is not in network.yaml`);
   }
 
   if (problems.length > 0) {
-    throw new InputError(ErrorCodes.WORKSPACE_INVALID, `The workspace ${state.dir} has ${problems.length} problem${problems.length === 1 ? '' : 's'}`, {
-      details: problems,
-      hint: 'Generated files are fixed by `peruri-chain render`; key problems need the right key file or publicKey.',
-    });
+    throw new InputError(
+      ErrorCodes.WORKSPACE_INVALID,
+      `The workspace ${state.dir} has ${problems.length} problem${problems.length === 1 ? '' : 's'}`,
+      {
+        details: problems,
+        hint: 'Generated files are fixed by `peruri-chain render`; key problems need the right key file or publicKey.',
+      },
+    );
   }
   const validators = sortValidators(
-    state.spec.nodes.filter((node) => node.role === 'validator').map((node) => identities![node.name]!.address),
+    state.spec.nodes
+      .filter((node) => node.role === 'validator')
+      .map((node) => identities![node.name]!.address),
   );
   return {
     dir: state.dir,
@@ -88,7 +104,9 @@ export async function validateWorkspace(options: ValidateWorkspaceOptions): Prom
  */
 export function completeIdentities(state: WorkspaceState): Record<string, NodeIdentity> | undefined {
   const entries = state.spec.nodes.map((node) => [node.name, state.nodes[node.name]?.identity] as const);
-  return entries.every(([, identity]) => identity) ? (Object.fromEntries(entries) as Record<string, NodeIdentity>) : undefined;
+  return entries.every(([, identity]) => identity)
+    ? (Object.fromEntries(entries) as Record<string, NodeIdentity>)
+    : undefined;
 }
 
 /**
@@ -101,7 +119,10 @@ export function completeAccounts(state: WorkspaceState): AccountAddresses | unde
   return { deployer, minter, admins: admins as Record<string, string> };
 }
 
-async function checkGenesis(state: WorkspaceState, identities: Record<string, NodeIdentity>): Promise<string[]> {
+async function checkGenesis(
+  state: WorkspaceState,
+  identities: Record<string, NodeIdentity>,
+): Promise<string[]> {
   const text = await readOptional(join(state.dir, 'genesis.json'));
   if (text === undefined) return [];
   let genesis: { config?: { chainId?: unknown }; extraData?: unknown };
@@ -112,11 +133,17 @@ async function checkGenesis(state: WorkspaceState, identities: Record<string, No
   }
   const problems: string[] = [];
   if (genesis.config?.chainId !== state.spec.chainId) {
-    problems.push(`genesis.json: chainId ${String(genesis.config?.chainId)}, but network.yaml says ${state.spec.chainId}`);
+    problems.push(
+      `genesis.json: chainId ${String(genesis.config?.chainId)}, but network.yaml says ${state.spec.chainId}`,
+    );
   }
   try {
     const encoded = decodeExtraData(String(genesis.extraData ?? '')).validators;
-    const expected = sortValidators(state.spec.nodes.filter((node) => node.role === 'validator').map((node) => identities[node.name]!.address));
+    const expected = sortValidators(
+      state.spec.nodes
+        .filter((node) => node.role === 'validator')
+        .map((node) => identities[node.name]!.address),
+    );
     if (encoded.join() !== expected.join()) {
       problems.push(
         `genesis.json: extraData validators (${encoded.join(', ') || 'none'}) are not the validator nodes' addresses in ascending order (${expected.join(', ')})`,
@@ -129,15 +156,24 @@ async function checkGenesis(state: WorkspaceState, identities: Record<string, No
   return problems;
 }
 
-async function checkAllowlists(state: WorkspaceState, identities: Record<string, NodeIdentity>): Promise<string[]> {
+async function checkAllowlists(
+  state: WorkspaceState,
+  identities: Record<string, NodeIdentity>,
+): Promise<string[]> {
   const problems: string[] = [];
-  const enodes = state.spec.nodes.map((node) => ({ name: node.name, enode: enodeUrl(identities[node.name]!.publicKey, node.host, node.p2pPort) }));
+  const enodes = state.spec.nodes.map((node) => ({
+    name: node.name,
+    enode: enodeUrl(identities[node.name]!.publicKey, node.host, node.p2pPort),
+  }));
   for (const node of state.spec.nodes) {
     const permissionsPath = `nodes/${node.name}/permissions_config.toml`;
     const permissions = await readOptional(join(state.dir, permissionsPath));
     if (permissions !== undefined) {
-      const missing = enodes.filter((entry) => !permissions.includes(`"${entry.enode}"`)).map((entry) => entry.name);
-      if (missing.length > 0) problems.push(`${permissionsPath}: the allowlist lacks the enode of ${missing.join(', ')}`);
+      const missing = enodes
+        .filter((entry) => !permissions.includes(`"${entry.enode}"`))
+        .map((entry) => entry.name);
+      if (missing.length > 0)
+        problems.push(`${permissionsPath}: the allowlist lacks the enode of ${missing.join(', ')}`);
     }
     const staticPath = `nodes/${node.name}/static-nodes.json`;
     const staticNodes = await readOptional(join(state.dir, staticPath));
@@ -150,7 +186,9 @@ async function checkAllowlists(state: WorkspaceState, identities: Record<string,
         continue;
       }
       const missing = enodes
-        .filter((entry) => entry.name !== node.name && !(Array.isArray(listed) && listed.includes(entry.enode)))
+        .filter(
+          (entry) => entry.name !== node.name && !(Array.isArray(listed) && listed.includes(entry.enode)),
+        )
         .map((entry) => entry.name);
       if (missing.length > 0) problems.push(`${staticPath}: lacks the enode of ${missing.join(', ')}`);
     }

@@ -14,26 +14,52 @@ import { rerenderWorkspace } from './rerender.js';
 import { validateWorkspace } from './validate.js';
 import { writeNewWorkspace } from './write.js';
 
-async function aLocalWorkspace(specYaml = aSpecYaml({ validators: 3 }), keySource: KeySource = fixtureKeySource2()) {
+async function aLocalWorkspace(
+  specYaml = aSpecYaml({ validators: 3 }),
+  keySource: KeySource = fixtureKeySource2(),
+) {
   const root = await aTempDir();
   const specFile = join(root, 'network.yaml');
   await writeFile(specFile, specYaml);
   const dir = join(root, 'ws');
-  const result = await initWorkspace({ dir, spec: { file: specFile }, password: undefined, force: false, keySource });
+  const result = await initWorkspace({
+    dir,
+    spec: { file: specFile },
+    password: undefined,
+    force: false,
+    keySource,
+  });
   return { root, dir, result };
 }
 
 /** Fixture keys, plus generated names for nodes the builder calls val1..valN. */
 function fixtureKeySource2() {
   const base = fixtureKeySource();
-  const aliases: Record<string, string> = { val1: 'peruri', val2: 'pds', val3: 'nota', tx: 'tx', org1: 'peruri', org2: 'pds', org3: 'nota' };
+  const aliases: Record<string, string> = {
+    val1: 'peruri',
+    val2: 'pds',
+    val3: 'nota',
+    tx: 'tx',
+    org1: 'peruri',
+    org2: 'pds',
+    org3: 'nota',
+  };
   return {
     nodeKey: (name: string) => base.nodeKey(aliases[name] ?? name),
-    accountKey: (name: string) => base.accountKey(name.replace(/^admin-org(\d)$/, (_, n: string) => `admin-${['peruri', 'pds', 'nota'][Number(n) - 1]}`)),
+    accountKey: (name: string) =>
+      base.accountKey(
+        name.replace(
+          /^admin-org(\d)$/,
+          (_, n: string) => `admin-${['peruri', 'pds', 'nota'][Number(n) - 1]}`,
+        ),
+      ),
   };
 }
 
-async function expectRejection<T extends Error>(promise: Promise<unknown>, type: new (...args: never[]) => T): Promise<T> {
+async function expectRejection<T extends Error>(
+  promise: Promise<unknown>,
+  type: new (...args: never[]) => T,
+): Promise<T> {
   const error = await promise.then(
     () => undefined,
     (caught: unknown) => caught,
@@ -51,7 +77,9 @@ describe('init', () => {
     const tree = await snapshotTree(dir);
     expect(Object.keys(tree).sort()).toEqual(result.files);
     for (const [path, file] of Object.entries(tree)) {
-      const secret = /(^|\/)key$|\.json$/.test(path) && (path.startsWith('accounts/') || path === 'service/minter.json' || path.endsWith('/key'));
+      const secret =
+        /(^|\/)key$|\.json$/.test(path) &&
+        (path.startsWith('accounts/') || path === 'service/minter.json' || path.endsWith('/key'));
       const expected = secret || path.startsWith('secrets/') ? 0o600 : 0o644;
       expect({ path, mode: file.mode.toString(8) }).toEqual({ path, mode: expected.toString(8) });
     }
@@ -83,7 +111,13 @@ describe('init', () => {
     };
     // When init runs
     await expect(
-      initWorkspace({ dir: join(root, 'ws'), spec: { file: join(root, 'network.yaml') }, password: undefined, force: false, keySource: failing }),
+      initWorkspace({
+        dir: join(root, 'ws'),
+        spec: { file: join(root, 'network.yaml') },
+        password: undefined,
+        force: false,
+        keySource: failing,
+      }),
     ).rejects.toThrow('entropy source failed');
     // Then the workspace does not exist and nothing else was left
     expect((await readdir(root)).sort()).toEqual(['network.yaml']);
@@ -122,7 +156,12 @@ describe('init', () => {
     const { dir, root } = await aLocalWorkspace();
     const oldKey = await readFile(join(dir, 'nodes/val1/key'), 'utf8');
     // When init runs again with force (fresh random keys)
-    const result = await initWorkspace({ dir, spec: { file: join(root, 'network.yaml') }, password: undefined, force: true });
+    const result = await initWorkspace({
+      dir,
+      spec: { file: join(root, 'network.yaml') },
+      password: undefined,
+      force: true,
+    });
     // Then the old key is archived with its mode, and the new key differs
     expect(result.archivedTo).toMatch(/^\.archive\/\d{4}-\d\d-\d\dT/);
     const archivedKey = join(dir, result.archivedTo!, 'nodes/val1/key');
@@ -135,7 +174,12 @@ describe('init', () => {
     const root = await aTempDir();
     await writeFile(join(root, 'network.yaml'), aSpecYaml({ loopback: false }));
     const error = await expectRejection(
-      initWorkspace({ dir: join(root, 'ws'), spec: { file: join(root, 'network.yaml') }, password: undefined, force: false }),
+      initWorkspace({
+        dir: join(root, 'ws'),
+        spec: { file: join(root, 'network.yaml') },
+        password: undefined,
+        force: false,
+      }),
       InputError,
     );
     expect(error.code).toBe(ErrorCodes.SECRET_MISSING);
@@ -147,7 +191,12 @@ describe('init', () => {
     const root = await aTempDir();
     await writeFile(join(root, 'network.yaml'), aSpecYaml({ loopback: false }));
     const error = await expectRejection(
-      initWorkspace({ dir: join(root, 'ws'), spec: { file: join(root, 'network.yaml') }, password: { value: 'hunter2', source: '$PW' }, force: false }),
+      initWorkspace({
+        dir: join(root, 'ws'),
+        spec: { file: join(root, 'network.yaml') },
+        password: { value: 'hunter2', source: '$PW' },
+        force: false,
+      }),
       InputError,
     );
     expect(error.message).toContain('$PW');
@@ -197,7 +246,10 @@ describe('validate', () => {
   it('accepts a fresh workspace and reports the sorted validators', async () => {
     const { dir, result } = await aLocalWorkspace();
     const validated = await validateWorkspace({ dir });
-    const expected = result.nodes.filter((node) => node.role === 'validator').map((node) => node.address).sort();
+    const expected = result.nodes
+      .filter((node) => node.role === 'validator')
+      .map((node) => node.address)
+      .sort();
     expect(validated.validators).toEqual(expected);
     expect(validated.filesChecked).toBeGreaterThan(10);
   });
@@ -221,7 +273,9 @@ describe('validate', () => {
     expect(details).toContain('genesis.json: chainId 4242, but network.yaml says 4343');
     expect(details).toMatch(/genesis\.json: extraData validators .* are not the validator nodes/);
     expect(details).toContain('nodes/val1/key.pub: does not match');
-    expect(details).toMatch(/nodes\/tx\/permissions_config\.toml: the allowlist lacks the enode of val1, val2\n/);
+    expect(details).toMatch(
+      /nodes\/tx\/permissions_config\.toml: the allowlist lacks the enode of val1, val2\n/,
+    );
     expect(details).toContain('service/adapter.yaml: out of date with network.yaml');
   });
 
@@ -249,39 +303,51 @@ describe('render', () => {
     const spec = join(dir, 'network.yaml');
     await writeFile(
       spec,
-      (await readFile(spec, 'utf8')).replace(
-        'service:',
-        'service:',
-      ).replace(/nodes:\n/, 'nodes:\n  - name: val4\n    organisation: org1\n    role: validator\n    host: 127.0.0.1\n    p2pPort: 31000\n    rpcPort: 9000\n    metricsPort: 9900\n'),
+      (await readFile(spec, 'utf8'))
+        .replace('service:', 'service:')
+        .replace(
+          /nodes:\n/,
+          'nodes:\n  - name: val4\n    organisation: org1\n    role: validator\n    host: 127.0.0.1\n    p2pPort: 31000\n    rpcPort: 9000\n    metricsPort: 9900\n',
+        ),
     );
     // When a dry run is asked first, nothing changes
     const plan = await rerenderWorkspace({ dir, dryRun: true, force: false, password: undefined });
     expect(plan.generatedKeys).toEqual(['nodes/val4/key']);
-    expect(await snapshotTree(dir)).toEqual({ ...before, 'network.yaml': (await snapshotTree(dir))['network.yaml']! });
+    expect(await snapshotTree(dir)).toEqual({
+      ...before,
+      'network.yaml': (await snapshotTree(dir))['network.yaml']!,
+    });
     // When render runs
     const result = await rerenderWorkspace({ dir, dryRun: false, force: false, password: undefined });
     // Then the new node has a key, every allowlist names it, old keys are unchanged
     expect(result.created).toContain('nodes/val4/key');
-    expect(result.updated).toEqual(expect.arrayContaining(['nodes/val1/permissions_config.toml', 'genesis.json']));
+    expect(result.updated).toEqual(
+      expect.arrayContaining(['nodes/val1/permissions_config.toml', 'genesis.json']),
+    );
     expect(result.warnings.join()).toContain('genesis.json changed');
     const after = await snapshotTree(dir);
-    for (const path of Object.keys(before).filter((path) => path.endsWith('/key') || path.endsWith('.json') && path.startsWith('accounts/'))) {
+    for (const path of Object.keys(before).filter(
+      (path) => path.endsWith('/key') || (path.endsWith('.json') && path.startsWith('accounts/')),
+    )) {
       expect(after[path]).toEqual(before[path]);
     }
     expect(after['nodes/val4/key']!.mode).toBe(0o600);
     await expect(validateWorkspace({ dir })).resolves.toMatchObject({ nodes: 5 });
   });
 
-  it('refuses to drop a removed node\'s key unless forced, then archives it', async () => {
+  it("refuses to drop a removed node's key unless forced, then archives it", async () => {
     // Given a workspace whose spec no longer has val3
     const { dir } = await aLocalWorkspace(aSpecYaml({ validators: 4 }), randomKeySource);
     const spec = join(dir, 'network.yaml');
     const text = await readFile(spec, 'utf8');
-    await writeFile(spec, text.replace(/  - name: val4\n(    .+\n)+/, ''));
+    await writeFile(spec, text.replace(/ {2}- name: val4\n( {4}.+\n)+/, ''));
     const key = await readFile(join(dir, 'nodes/val4/key'), 'utf8');
     // When render runs without force, it refuses and changes nothing
     const before = await snapshotTree(dir);
-    const error = await expectRejection(rerenderWorkspace({ dir, dryRun: false, force: false, password: undefined }), RefusedError);
+    const error = await expectRejection(
+      rerenderWorkspace({ dir, dryRun: false, force: false, password: undefined }),
+      RefusedError,
+    );
     expect(error.code).toBe(ErrorCodes.WOULD_DESTROY_KEYS);
     expect(error.details).toEqual(['nodes/val4/key']);
     expect(await snapshotTree(dir)).toEqual(before);
@@ -296,7 +362,10 @@ describe('render', () => {
   it('switches a node from docker to systemd: the compose file goes, the unit comes', async () => {
     const { dir } = await aLocalWorkspace();
     const spec = join(dir, 'network.yaml');
-    await writeFile(spec, (await readFile(spec, 'utf8')).replace(/(- name: val1\n)/, '$1    runtime: systemd\n'));
+    await writeFile(
+      spec,
+      (await readFile(spec, 'utf8')).replace(/(- name: val1\n)/, '$1    runtime: systemd\n'),
+    );
     const result = await rerenderWorkspace({ dir, dryRun: false, force: false, password: undefined });
     expect(result.removed).toEqual(['nodes/val1/docker-compose.yml']);
     expect(result.created).toEqual(['nodes/val1/besu-test-net-val1.service']);

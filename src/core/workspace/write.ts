@@ -82,7 +82,11 @@ export async function writeNewWorkspace(
  * @param files - files to create or replace
  * @param removals - workspace-relative paths to delete
  */
-export async function applyWorkspaceChanges(dir: string, files: FileSet, removals: readonly string[]): Promise<void> {
+export async function applyWorkspaceChanges(
+  dir: string,
+  files: FileSet,
+  removals: readonly string[],
+): Promise<void> {
   for (const [path, entry] of files) {
     const target = join(dir, path);
     const temporary = `${target}.tmp-${randomBytes(4).toString('hex')}`;
@@ -97,7 +101,11 @@ export async function applyWorkspaceChanges(dir: string, files: FileSet, removal
 }
 
 function workspaceExists(dir: string): RefusedError {
-  return new RefusedError(ErrorCodes.WORKSPACE_EXISTS, `${dir} already holds a workspace; nothing was written`, {
-    hint: 'Use `peruri-chain render` to update it after editing network.yaml, or `init --force` to replace it (the old keys are moved to .archive/).',
-  });
+  return new RefusedError(
+    ErrorCodes.WORKSPACE_EXISTS,
+    `${dir} already holds a workspace; nothing was written`,
+    {
+      hint: 'Use `peruri-chain render` to update it after editing network.yaml, or `init --force` to replace it (the old keys are moved to .archive/).',
+    },
+  );
 }

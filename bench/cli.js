@@ -1,0 +1,108 @@
+// CLI benchmarks: start-up (`--help`) and `init`, each as whole processes, median of N runs,
+// with bare `node -e 0` measured in the same run for the ratio. Writes its section of
+// bench/RESULTS.md unless --no-write. Run after `npm run build`: `node bench/cli.js`.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { stringify } from 'yaml';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const cli = join(root, 'bin/run.js');
+const password = 'benchmark keystore password';
+const scratch = mkdtempSync(join(tmpdir(), 'peruri-bench-'));
+
+function timeRuns(runs, args, env = {}, before = () => {}) {
+  const samples = [];
+  for (let index = 0; index < runs; index++) {
+    before(index);
+    const start = process.hrtime.bigint();
+    const result = spawnSync(process.execPath, args, {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    const elapsed = Number(process.hrtime.bigint() - start) / 1e6;
+    if (result.status !== 0) throw new Error(`${args.join(' ')} failed: ${result.stderr}`);
+    samples.push(elapsed);
+  }
+  samples.sort((a, b) => a - b);
+  return { median: samples[Math.floor(samples.length / 2)], min: samples[0], max: samples.at(-1), runs };
+}
+
+function thirtyValidatorSpec() {
+  const organisations = Array.from({ length: 30 }, (_, index) => ({ name: `org${index + 1}` }));
+  const nodes = organisations.map((organisation, index) => ({
+    name: `val${index + 1}`,
+    organisation: organisation.name,
+    role: 'validator',
+    host: `10.40.0.${index + 1}`,
+  }));
+  nodes.push({ name: 'tx', organisation: 'org1', role: 'tx', host: '10.40.1.1' });
+  return stringify({
+    name: 'bench-thirty',
+    chainId: 4040,
+    organisations,
+    nodes,
+    service: { host: '10.40.1.2' },
+  });
+}
+
+const spec30 = join(scratch, 'thirty.yaml');
+writeFileSync(spec30, thirtyValidatorSpec());
+const workspace = join(scratch, 'ws');
+const fresh = () => rmSync(workspace, { recursive: true, force: true });
+const env = { PERURI_CHAIN_KEYSTORE_PASSWORD: password };
+
+const rows = [
+  ['`node -e 0` (baseline)', timeRuns(20, ['-e', '0']), ''],
+  ['`peruri-chain --help`', timeRuns(20, [cli, '--help']), '≤ 200 ms'],
+  [
+    '`init --example local` (4 nodes, 5 keystores at scrypt N=2^12)',
+    timeRuns(10, [cli, 'init', '--example', 'local', '--dir', workspace], {}, fresh),
+    '',
+  ],
+  [
+    '`init --example pilot` (4 nodes, 5 keystores at scrypt N=2^17)',
+    timeRuns(10, [cli, 'init', '--example', 'pilot', '--dir', workspace], env, fresh),
+    '≤ 500 ms',
+  ],
+  [
+    '`init --spec` 30 validators (31 nodes, 32 keystores at N=2^17)',
+    timeRuns(5, [cli, 'init', '--spec', spec30, '--dir', workspace], env, fresh),
+    '≤ 2 s',
+  ],
+];
+rmSync(scratch, { recursive: true, force: true });
+
+const cpu = cpus()[0]?.model ?? 'unknown CPU';
+const os = readFileSync('/etc/os-release', 'utf8').match(/PRETTY_NAME="(.+)"/)?.[1] ?? process.platform;
+const table = [
+  '| what | median | min | max | runs | target |',
+  '|---|---:|---:|---:|---:|---|',
+  ...rows.map(
+    ([what, r, target]) =>
+      `| ${what} | ${r.median.toFixed(0)} ms | ${r.min.toFixed(0)} ms | ${r.max.toFixed(0)} ms | ${r.runs} | ${target} |`,
+  ),
+].join('\n');
+const section = `<!-- bench:cli -->
+## CLI start-up and init
+
+Machine: ${cpus().length}-core ${os} x64 (${cpu}), Node ${process.version}. Date: ${new Date().toISOString().slice(0, 10)}.
+
+Command: \`npm run build && node bench/cli.js\` (whole processes, wall clock, median).
+
+${table}
+<!-- bench:cli-stop -->`;
+console.log(section);
+if (!process.argv.includes('--no-write')) {
+  const path = join(root, 'bench/RESULTS.md');
+  const text = readFileSync(path, 'utf8');
+  const start = text.indexOf('<!-- bench:cli -->');
+  const stop = text.indexOf('<!-- bench:cli-stop -->');
+  const next =
+    start >= 0 && stop > start
+      ? text.slice(0, start) + section + text.slice(stop + '<!-- bench:cli-stop -->'.length)
+      : text.replace(/^# Benchmark results\n/, `# Benchmark results\n\n${section}\n`);
+  writeFileSync(path, next);
+}
