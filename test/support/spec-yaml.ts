@@ -16,7 +16,8 @@ export interface SpecYamlOptions {
 export function aSpecYaml(options: SpecYamlOptions = {}): string {
   const count = options.validators ?? 3;
   const loopback = options.loopback ?? true;
-  const host = (index: number) => (loopback ? '127.0.0.1' : `10.30.${Math.floor(index / 250)}.${(index % 250) + 1}`);
+  const host = (index: number) =>
+    loopback ? '127.0.0.1' : `10.30.${Math.floor(index / 250)}.${(index % 250) + 1}`;
   const ports = (index: number) =>
     loopback ? { p2pPort: 30303 + index, rpcPort: 8545 + index, metricsPort: 9545 + index } : {};
   const organisations = Array.from({ length: count }, (_, index) => ({ name: `org${index + 1}` }));

@@ -17,7 +17,11 @@ export async function snapshotTree(root: string): Promise<Record<string, { mode:
     for (const entry of await readdir(dir, { withFileTypes: true })) {
       const path = join(dir, entry.name);
       if (entry.isDirectory()) await walk(path);
-      else result[relative(root, path)] = { mode: (await stat(path)).mode & 0o777, content: await readFile(path, 'utf8') };
+      else
+        result[relative(root, path)] = {
+          mode: (await stat(path)).mode & 0o777,
+          content: await readFile(path, 'utf8'),
+        };
     }
   }
   await walk(root);
