@@ -1,4 +1,4 @@
-import { scrypt as nodeScrypt, type BinaryLike } from 'node:crypto';
+import { randomBytes, scrypt as nodeScrypt, type BinaryLike } from 'node:crypto';
 import { bytesToHex } from '@noble/hashes/utils.js';
 import { ErrorCodes, InputError } from '../errors.js';
 import { identityFromPrivateKey } from './node-key.js';
@@ -18,45 +18,87 @@ export const MIN_PASSWORD_LENGTH = 12;
 type Ethers = typeof import('ethers');
 let ethersModule: Promise<Ethers> | undefined;
 
+/** Derived keys of the batches being encrypted, by password and salt; only while one runs. */
+const batchKeys = new Map<string, Promise<Uint8Array>>();
+let activeBatches = 0;
+
+function deriveNative(
+  password: Uint8Array,
+  salt: Uint8Array,
+  N: number,
+  r: number,
+  p: number,
+  dkLen: number,
+) {
+  return new Promise<Uint8Array>((resolve, reject) => {
+    const maxmem = 128 * N * r * 2 + 1024 * 1024;
+    nodeScrypt(password as BinaryLike, salt as BinaryLike, dkLen, { N, r, p, maxmem }, (error, key) =>
+      error ? reject(error) : resolve(new Uint8Array(key)),
+    );
+  });
+}
+
 /**
  * ethers is loaded on first use (it costs ~100 ms) and its scrypt is pointed at Node's native
- * implementation, which runs on libuv's thread pool: several keystores derive in parallel,
- * and about twice as fast as the pure-JS default.
+ * implementation (about twice as fast as the pure-JS default, off the main thread), memoised
+ * within one batch so that keystores sharing a salt derive their key once.
  */
 function loadEthers(): Promise<Ethers> {
   ethersModule ??= import('ethers').then((ethers) => {
-    ethers.scrypt.register(
-      (password, salt, N, r, p, dkLen) =>
-        new Promise((resolve, reject) => {
-          const maxmem = 128 * N * r * 2 + 1024 * 1024;
-          nodeScrypt(password as BinaryLike, salt as BinaryLike, dkLen, { N, r, p, maxmem }, (error, key) =>
-            error ? reject(error) : resolve(new Uint8Array(key)),
-          );
-        }),
-    );
+    ethers.scrypt.register((password, salt, N, r, p, dkLen) => {
+      if (activeBatches === 0) return deriveNative(password, salt, N, r, p, dkLen);
+      const id = `${bytesToHex(password)}|${bytesToHex(salt)}|${N}|${r}|${p}|${dkLen}`;
+      const cached = batchKeys.get(id);
+      if (cached) return cached;
+      const derived = deriveNative(password, salt, N, r, p, dkLen);
+      batchKeys.set(id, derived);
+      return derived;
+    });
     return ethers;
   });
   return ethersModule;
 }
 
 /**
- * Encrypts an account private key into a Web3 Secret Storage (V3) keystore.
- * @param privateKey - 32 bytes
+ * Encrypts account private keys into Web3 Secret Storage (V3) keystores, one per key.
+ *
+ * All keystores of one batch share the password, so they also share one random scrypt salt and
+ * the key is derived once: with one password, cracking any keystore already opens them all, so
+ * a salt per file would add cost for us and none for an attacker. Each keystore still has its
+ * own random IV, so no AES-CTR keystream repeats.
+ * @param keys - the private keys (32 bytes each) by name
  * @param password - the keystore password
  * @param strength - scrypt cost, see {@link KeystoreStrength}
- * @returns the address and the keystore JSON text
+ * @returns address and keystore JSON text by name
  */
-export async function encryptAccountKey(
-  privateKey: Uint8Array,
+export async function encryptAccountKeys(
+  keys: Record<string, Uint8Array>,
   password: string,
   strength: KeystoreStrength,
-): Promise<{ address: string; json: string }> {
+): Promise<Record<string, { address: string; json: string }>> {
   const { encryptKeystoreJson } = await loadEthers();
-  const { address } = identityFromPrivateKey(privateKey);
-  const json = await encryptKeystoreJson({ address, privateKey: `0x${bytesToHex(privateKey)}` }, password, {
-    scrypt: { N: SCRYPT_N[strength] },
-  });
-  return { address, json: `${JSON.stringify(JSON.parse(json), null, 2)}\n` };
+  const salt = randomBytes(32);
+  activeBatches += 1;
+  try {
+    const entries = await Promise.all(
+      Object.entries(keys).map(async ([name, privateKey]) => {
+        const { address } = identityFromPrivateKey(privateKey);
+        const json = await encryptKeystoreJson(
+          { address, privateKey: `0x${bytesToHex(privateKey)}` },
+          password,
+          {
+            salt,
+            scrypt: { N: SCRYPT_N[strength] },
+          },
+        );
+        return [name, { address, json: `${JSON.stringify(JSON.parse(json), null, 2)}\n` }] as const;
+      }),
+    );
+    return Object.fromEntries(entries);
+  } finally {
+    activeBatches -= 1;
+    if (activeBatches === 0) batchKeys.clear();
+  }
 }
 
 /**

@@ -2,7 +2,7 @@ import { readdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { ErrorCodes, InputError } from '../errors.js';
 import { randomKeySource, type KeySource } from '../keys/key-source.js';
-import { encryptAccountKey } from '../keys/keystore.js';
+import { encryptAccountKeys } from '../keys/keystore.js';
 import {
   enodeUrl,
   formatNodeKeyFile,
@@ -149,31 +149,22 @@ export function initWorkspaceSteps(options: InitWorkspaceOptions): {
       title: 'Create encrypted account keystores',
       run: async (ctx) => {
         const password = ctx.password!;
-        const encrypt = async (name: string, path: string) => {
-          const { address, json } = await encryptAccountKey(
-            keySource.accountKey(name),
-            password.value,
-            password.strength,
-          );
-          ctx.files.set(path, secretFile(json));
-          return address;
-        };
-        const admins = spec(ctx).organisations.map((organisation) =>
-          organisation.admin
-            ? Promise.resolve(organisation.admin.toLowerCase())
-            : encrypt(`admin-${organisation.name}`, adminKeystore(organisation.name)),
-        );
-        // Encrypt concurrently: scrypt runs on the thread pool, one keystore per core.
-        const [deployer, minter, ...adminAddresses] = await Promise.all([
-          encrypt('deployer', DEPLOYER_KEYSTORE),
-          encrypt('minter', MINTER_KEYSTORE),
-          ...admins,
-        ]);
+        const paths: Record<string, string> = { deployer: DEPLOYER_KEYSTORE, minter: MINTER_KEYSTORE };
+        for (const organisation of spec(ctx).organisations) {
+          if (!organisation.admin) paths[`admin-${organisation.name}`] = adminKeystore(organisation.name);
+        }
+        const keys = Object.fromEntries(Object.keys(paths).map((name) => [name, keySource.accountKey(name)]));
+        const keystores = await encryptAccountKeys(keys, password.value, password.strength);
+        for (const [name, keystore] of Object.entries(keystores))
+          ctx.files.set(paths[name]!, secretFile(keystore.json));
         ctx.accounts = {
-          deployer: deployer!,
-          minter: minter!,
+          deployer: keystores.deployer!.address,
+          minter: keystores.minter!.address,
           admins: Object.fromEntries(
-            spec(ctx).organisations.map((organisation, index) => [organisation.name, adminAddresses[index]!]),
+            spec(ctx).organisations.map((organisation) => [
+              organisation.name,
+              organisation.admin?.toLowerCase() ?? keystores[`admin-${organisation.name}`]!.address,
+            ]),
           ),
         };
         if (password.generated) ctx.files.set(DEV_PASSWORD_FILE, secretFile(`${password.value}\n`));

@@ -2,7 +2,7 @@ import { mkdir, rename } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { ErrorCodes, InputError, RefusedError } from '../errors.js';
 import { randomKeySource, type KeySource } from '../keys/key-source.js';
-import { encryptAccountKey } from '../keys/keystore.js';
+import { encryptAccountKeys } from '../keys/keystore.js';
 import { formatNodeKeyFile, identityFromPrivateKey, type NodeIdentity } from '../keys/node-key.js';
 import { secretFile, type FileSet } from '../render/file-set.js';
 import { diffAgainstDisk, expectedFiles, findStaleNodeFiles } from './expected.js';
@@ -81,19 +81,18 @@ export async function rerenderWorkspace(options: RerenderWorkspaceOptions): Prom
   );
   if (newOrganisations.length > 0) {
     const password = await chooseKeystorePassword(state.spec, options.password, state.dir);
-    await Promise.all(
-      newOrganisations.map(async (organisation) => {
-        const path = adminKeystore(organisation.name);
-        const { address, json } = await encryptAccountKey(
-          keySource.accountKey(`admin-${organisation.name}`),
-          password.value,
-          password.strength,
-        );
-        admins[organisation.name] = address;
-        newFiles.set(path, secretFile(json));
-        generatedKeys.push(path);
-      }),
+    const keys = Object.fromEntries(
+      newOrganisations.map((organisation) => [
+        organisation.name,
+        keySource.accountKey(`admin-${organisation.name}`),
+      ]),
     );
+    const keystores = await encryptAccountKeys(keys, password.value, password.strength);
+    for (const [organisation, keystore] of Object.entries(keystores)) {
+      admins[organisation] = keystore.address;
+      newFiles.set(adminKeystore(organisation), secretFile(keystore.json));
+      generatedKeys.push(adminKeystore(organisation));
+    }
     if (password.generated) newFiles.set(DEV_PASSWORD_FILE, secretFile(`${password.value}\n`));
   }
   for (const [organisation, address] of Object.entries(state.accounts.admins)) {
