@@ -67,3 +67,26 @@ export function formatExtraData(decoded: IbftExtraData): string {
     `seals:      ${decoded.seals.length === 0 ? '(none)' : decoded.seals.join('\n            ')}`,
   ].join('\n');
 }
+
+type DeployWorkspaceContractsResult =
+  import('../core/contracts/deploy-workspace.js').DeployWorkspaceContractsResult;
+
+/** Human summary of `contracts deploy`: one row per contract. */
+export function formatContractsDeploy(result: DeployWorkspaceContractsResult): string {
+  const rows = [
+    ['contract', 'address', 'status'],
+    ...result.contracts.map((contract) => [contract.name, contract.address, contract.status]),
+  ];
+  const widths = [0, 1].map((column) => Math.max(...rows.map((row) => row[column]!.length)));
+  const table = rows.map((row) =>
+    `  ${row[0]!.padEnd(widths[0]!)}  ${row[1]!.padEnd(widths[1]!)}  ${row[2]}`.trimEnd(),
+  );
+  const sent = result.transactionsSent;
+  return [
+    result.dryRun
+      ? `Dry run: nothing sent. Plan for chain ${result.chainId} at ${result.rpcUrl}, deployer ${result.deployer}:`
+      : `Contracts on chain ${result.chainId} at ${result.rpcUrl}, deployer ${result.deployer} (${sent} transaction${sent === 1 ? '' : 's'} sent):`,
+    ...table,
+    ...(result.recordFile ? ['', `Recorded in ${result.dir}/${result.recordFile}`] : []),
+  ].join('\n');
+}
