@@ -1,18 +1,14 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { keccak_256 } from '@noble/hashes/sha3.js';
 import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils.js';
 import { describe, expect, it } from 'vitest';
-import { ErrorCodes, InputError } from '../errors.js';
+import { describeWithReference, thrownBy } from '../../../test/support/reference.js';
+import { ErrorCodes } from '../errors.js';
 import {
   decodeExtraData,
   encodeExtraData,
   encodeGenesisExtraData,
   type IbftExtraData,
 } from './extra-data.js';
-
-// The Besu reference folder is a sibling of the repository: <root>/../shared/reference/besu/.
-const REFERENCE_DIR = fileURLToPath(new URL('../../../../shared/reference/besu/', import.meta.url));
 
 interface ExtraDataVector {
   id: string;
@@ -23,12 +19,6 @@ interface ExtraDataVector {
   round: number;
   seals: string[];
   expectedExtraDataHex: string;
-}
-
-function readVectors(): ExtraDataVector[] | string {
-  const path = `${REFERENCE_DIR}ibft2-extradata-vectors.json`;
-  if (!existsSync(path)) return `the Besu reference vectors are not at ${path}`;
-  return JSON.parse(readFileSync(path, 'utf8')) as ExtraDataVector[];
 }
 
 function fieldsOf(vector: ExtraDataVector): IbftExtraData {
@@ -76,31 +66,10 @@ function handEncodedGenesis(validators: readonly string[]): string {
   return `0x${rlpListHeader(payload.length / 2)}${payload}`;
 }
 
-function thrownBy(action: () => unknown): InputError {
-  try {
-    action();
-  } catch (error) {
-    expect(error).toBeInstanceOf(InputError);
-    return error as InputError;
-  }
-  throw new Error('expected the call to throw');
-}
-
-const vectors = readVectors();
-
-if (typeof vectors === 'string') {
-  if (process.env.CI) {
-    it('finds the Besu extraData reference vectors', () => {
-      // Given CI, where the shared reference folder is part of the checkout
-      // Then its absence is a failure, not a skip
-      expect.fail(vectors);
-    });
-  } else {
-    console.warn(`Skipping the Besu extraData vector tests: ${vectors}`);
-    it.skip(`Besu extraData vectors (${vectors})`, () => {});
-  }
-} else {
-  describe('the Besu IBFT 2.0 extraData vectors', () => {
+describeWithReference<ExtraDataVector[]>(
+  'the Besu IBFT 2.0 extraData vectors',
+  'besu/ibft2-extradata-vectors.json',
+  (vectors) => {
     it('are all present (12 vectors, 7 in genesis form)', () => {
       // Given the reference file
       // Then it holds what NOTES.md describes, so a truncated copy cannot pass silently
@@ -144,8 +113,8 @@ if (typeof vectors === 'string') {
       expect(hex).toBe(vector.expectedExtraDataHex);
       expect(hex.endsWith('808400000000c0')).toBe(true);
     });
-  });
-}
+  },
+);
 
 describe('encodeGenesisExtraData and decodeExtraData over generated validator lists', () => {
   it.each([0, 1, 2, 3, 4, 10, 11, 12, 13, 30])(

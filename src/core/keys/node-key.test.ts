@@ -1,7 +1,6 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { ErrorCodes, InputError } from '../errors.js';
+import { describeWithReference, thrownBy } from '../../../test/support/reference.js';
+import { ErrorCodes } from '../errors.js';
 import {
   addressFromPublicKey,
   enodeUrl,
@@ -12,20 +11,11 @@ import {
   parseNodeKeyFile,
 } from './node-key.js';
 
-// The Besu reference folder is a sibling of the repository: <root>/../shared/reference/besu/.
-const REFERENCE_DIR = fileURLToPath(new URL('../../../../shared/reference/besu/', import.meta.url));
-
 interface NodeKeyVector {
   id: string;
   privateKey: string | null;
   publicKey: string;
   address: string;
-}
-
-function readVectors(): NodeKeyVector[] | string {
-  const path = `${REFERENCE_DIR}node-key-vectors.json`;
-  if (!existsSync(path)) return `the Besu reference vectors are not at ${path}`;
-  return JSON.parse(readFileSync(path, 'utf8')) as NodeKeyVector[];
 }
 
 // The quorum-dev-quickstart validator1 key (a public test fixture, see NOTES.md (b)).
@@ -34,31 +24,10 @@ const aPublicKeyHex = (): string =>
   '8208a3f344695d44e9cf2c023683cbea7b9343e2f70a5e804bd2c93858e945f8f91439eef96a4ab6c47ff06637d6fbe6472f96de1655a1bee57ea896654f3a22';
 const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex');
 
-function thrownBy(action: () => unknown): InputError {
-  try {
-    action();
-  } catch (error) {
-    expect(error).toBeInstanceOf(InputError);
-    return error as InputError;
-  }
-  throw new Error('expected the call to throw');
-}
-
-const vectors = readVectors();
-
-if (typeof vectors === 'string') {
-  if (process.env.CI) {
-    it('finds the Besu node-key reference vectors', () => {
-      // Given CI, where the shared reference folder is part of the checkout
-      // Then its absence is a failure, not a skip
-      expect.fail(vectors);
-    });
-  } else {
-    console.warn(`Skipping the Besu node-key vector tests: ${vectors}`);
-    it.skip(`Besu node-key vectors (${vectors})`, () => {});
-  }
-} else {
-  describe('the Besu node-key vectors', () => {
+describeWithReference<NodeKeyVector[]>(
+  'the Besu node-key vectors',
+  'besu/node-key-vectors.json',
+  (vectors) => {
     const withPrivateKey = vectors.filter((vector) => vector.privateKey !== null);
     const publicOnly = vectors.filter((vector) => vector.privateKey === null);
 
@@ -92,8 +61,8 @@ if (typeof vectors === 'string') {
         expect(addressFromPublicKey(vector.publicKey)).toBe(vector.address);
       },
     );
-  });
-}
+  },
+);
 
 describe('parseNodeKeyFile', () => {
   it.each([

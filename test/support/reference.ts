@@ -1,0 +1,40 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { InputError } from '../../src/core/errors.js';
+
+// The shared reference data sits beside the repository: <root>/../shared/reference/.
+const REFERENCE_DIR = fileURLToPath(new URL('../../../shared/reference/', import.meta.url));
+
+/**
+ * Declares a suite over a reference data file from ../shared/reference. Without the file the
+ * suite is skipped with the reason printed, except in CI, where its absence fails.
+ * @param title - suite title
+ * @param file - path below shared/reference, e.g. `besu/node-key-vectors.json`
+ * @param body - declares the tests, given the parsed file
+ */
+export function describeWithReference<T>(title: string, file: string, body: (data: T) => void): void {
+  const path = `${REFERENCE_DIR}${file}`;
+  if (existsSync(path)) {
+    describe(title, () => body(JSON.parse(readFileSync(path, 'utf8')) as T));
+    return;
+  }
+  const reason = `the reference data is not at ${path}`;
+  if (process.env.CI === 'true') {
+    it(`${title}: reference data present`, () => expect.fail(reason));
+  } else {
+    console.warn(`Skipping "${title}": ${reason}`);
+    it.skip(`${title} (skipped: ${reason})`, () => {});
+  }
+}
+
+/** The InputError an action throws (fails the test when it throws nothing or something else). */
+export function thrownBy(action: () => unknown): InputError {
+  try {
+    action();
+  } catch (error) {
+    expect(error).toBeInstanceOf(InputError);
+    return error as InputError;
+  }
+  throw new Error('expected the call to throw');
+}
