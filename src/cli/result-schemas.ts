@@ -1,0 +1,113 @@
+/**
+ * JSON Schemas of every command's `--json` result (the `result` member of the envelope). CI
+ * pipelines script against these shapes, so a test runs each command and validates its output:
+ * a change of shape is a deliberate edit here, never an accident.
+ */
+const address = { type: 'string', pattern: '^0x[0-9a-f]{40}$' } as const;
+const strings = { type: 'array', items: { type: 'string' } } as const;
+
+const object = (properties: Record<string, unknown>, required = Object.keys(properties)) => ({
+  type: 'object',
+  additionalProperties: false,
+  required,
+  properties,
+});
+
+export const envelopeSchema = object(
+  {
+    status: { type: 'integer' },
+    result: {},
+    error: object(
+      { code: { type: 'string' }, message: { type: 'string' }, hint: { type: 'string' }, details: strings },
+      ['code', 'message', 'details'],
+    ),
+    warnings: strings,
+  },
+  ['status', 'warnings'],
+);
+
+export const resultSchemas: Record<string, object> = {
+  init: object(
+    {
+      dir: { type: 'string' },
+      network: { type: 'string' },
+      chainId: { type: 'integer' },
+      nodes: {
+        type: 'array',
+        items: object({
+          name: { type: 'string' },
+          role: { enum: ['validator', 'tx'] },
+          organisation: { type: 'string' },
+          address,
+          enode: { type: 'string', pattern: '^enode://[0-9a-f]{128}@' },
+          identity: { enum: ['generated', 'imported'] },
+        }),
+      },
+      accounts: object({
+        deployer: address,
+        minter: address,
+        admins: { type: 'object', additionalProperties: object({ address, generated: { type: 'boolean' } }) },
+      }),
+      files: strings,
+      devPasswordFile: { type: 'string' },
+      archivedTo: { type: 'string' },
+      warnings: strings,
+    },
+    ['dir', 'network', 'chainId', 'nodes', 'accounts', 'files', 'warnings'],
+  ),
+  validate: object({
+    dir: { type: 'string' },
+    network: { type: 'string' },
+    chainId: { type: 'integer' },
+    validators: { type: 'array', items: address },
+    nodes: { type: 'integer' },
+    filesChecked: { type: 'integer' },
+    warnings: strings,
+  }),
+  render: object({
+    dir: { type: 'string' },
+    dryRun: { type: 'boolean' },
+    created: strings,
+    updated: strings,
+    removed: strings,
+    unchanged: { type: 'integer' },
+    generatedKeys: strings,
+    archivedKeys: strings,
+    warnings: strings,
+  }),
+  'genesis extradata --validators': object({
+    extraData: { type: 'string', pattern: '^0x[0-9a-f]+$' },
+    validators: { type: 'array', items: address },
+  }),
+  'genesis extradata --decode': object(
+    {
+      vanity: { type: 'string', pattern: '^0x[0-9a-f]{64}$' },
+      validators: { type: 'array', items: address },
+      vote: object({ recipient: address, type: { enum: ['ADD', 'DROP'] } }),
+      round: { type: 'integer', minimum: 0 },
+      seals: { type: 'array', items: { type: 'string', pattern: '^0x[0-9a-f]{130}$' } },
+    },
+    ['vanity', 'validators', 'round', 'seals'],
+  ),
+  'contracts deploy': object({
+    dir: { type: 'string' },
+    chainId: { type: 'integer' },
+    rpcUrl: { type: 'string' },
+    deployer: { type: 'string', pattern: '^0x[0-9a-fA-F]{40}$' },
+    dryRun: { type: 'boolean' },
+    contracts: {
+      type: 'array',
+      items: object({
+        name: { enum: ['PointsToken', 'Badges', 'ActivityLog'] },
+        status: { enum: ['deployed', 'verified', 'would deploy', 'would verify'] },
+        address: { type: 'string', pattern: '^0x[0-9a-fA-F]{40}$' },
+        txHash: { type: ['string', 'null'] },
+        blockNumber: { type: ['integer', 'null'] },
+        bytecodeHash: { type: ['string', 'null'] },
+      }),
+    },
+    transactionsSent: { type: 'integer' },
+    recordFile: { type: ['string', 'null'] },
+    warnings: strings,
+  }),
+};

@@ -1,0 +1,55 @@
+import { join } from 'node:path';
+import { Ajv } from 'ajv';
+import { describe, expect, it } from 'vitest';
+import { envelopeSchema, resultSchemas } from '../../src/cli/result-schemas.js';
+import { startAnvil } from '../support/anvil.js';
+import { runCli } from '../support/cli.js';
+import { aTempDir } from '../support/temp-dir.js';
+
+const ajv = new Ajv({ allErrors: true, strict: false });
+
+/** Runs a command with --json and checks envelope and result against the committed schemas. */
+async function expectJsonShape(schemaName: string, args: string[]): Promise<unknown> {
+  const run = await runCli([...args, '--json']);
+  const document = JSON.parse(run.stdout) as { status: number; result: unknown };
+  expect(ajv.validate(envelopeSchema, document), ajv.errorsText()).toBe(true);
+  expect(document.status, run.stdout).toBe(0);
+  expect(ajv.validate(resultSchemas[schemaName]!, document.result), ajv.errorsText()).toBe(true);
+  return document.result;
+}
+
+describe('every --json result matches its published schema', () => {
+  it('init, validate, render and genesis extradata', async () => {
+    const dir = join(await aTempDir(), 'ws');
+    await expectJsonShape('init', ['init', '--example', 'local', '--dir', dir]);
+    await expectJsonShape('validate', ['validate', '--dir', dir]);
+    await expectJsonShape('render', ['render', '--dir', dir, '--dry-run']);
+    const encoded = (await expectJsonShape('genesis extradata --validators', [
+      'genesis',
+      'extradata',
+      '--validators',
+      '0xbe068f726a13c8d46c44be6ce9d275600e1735a4',
+    ])) as { extraData: string };
+    await expectJsonShape('genesis extradata --decode', [
+      'genesis',
+      'extradata',
+      '--decode',
+      encoded.extraData,
+    ]);
+  });
+
+  it('contracts deploy', async () => {
+    const dir = join(await aTempDir(), 'ws');
+    await runCli(['init', '--example', 'local', '--dir', dir, '--json']);
+    const anvil = await startAnvil({ chainId: 1337 });
+    try {
+      await expectJsonShape('contracts deploy', ['contracts', 'deploy', '--dir', dir, '--rpc', anvil.url]);
+    } finally {
+      await anvil.stop();
+    }
+  });
+
+  it('the schemas are strict: an extra member fails them', () => {
+    expect(ajv.validate(resultSchemas.validate!, { surprise: true })).toBe(false);
+  });
+});
