@@ -24,6 +24,14 @@ export abstract class BaseCommand extends Command {
   static override enableJsonFlag = true;
 
   static override baseFlags = {
+    // Reserved everywhere with one meaning; peruri-chain never prompts without a TTY either.
+    yes: Flags.boolean({
+      char: 'y',
+      description: 'Never prompt; take the safe answer or refuse.',
+      env: envName('yes'),
+      default: false,
+      helpGroup: 'GLOBAL',
+    }),
     verbose: Flags.boolean({
       description: 'Print more detail about what happens (never secrets).',
       env: envName('verbose'),

@@ -9,15 +9,6 @@ export function envName(flag: string): string {
 export const dirFlag = (description = 'Workspace folder.') =>
   Flags.directory({ description, env: envName('dir'), default: '.', helpValue: 'DIR' });
 
-/** `--yes`: never prompt (commands that would ask take the safe answer or refuse). */
-export const yesFlag = () =>
-  Flags.boolean({
-    char: 'y',
-    description: 'Answer yes to confirmations; never prompt.',
-    env: envName('yes'),
-    default: false,
-  });
-
 /** `--dry-run`: show what would change and change nothing. */
 export const dryRunFlag = () =>
   Flags.boolean({

@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../cli/base-command.js';
-import { dirFlag, envName, forceFlag, keystorePasswordFileFlag, yesFlag } from '../cli/flags.js';
+import { dirFlag, envName, forceFlag, keystorePasswordFileFlag } from '../cli/flags.js';
 import { formatInit } from '../cli/output.js';
 import { keystorePassword } from '../cli/secrets.js';
 import { runTasks } from '../cli/tasks.js';
@@ -36,7 +36,6 @@ The keystore password comes from ${envName('keystore_password')} or --keystore-p
     force: forceFlag(
       "Replace an existing workspace; it is moved, keys included, into the new one's .archive/ first.",
     ),
-    yes: yesFlag(),
   };
 
   async run(): Promise<InitWorkspaceResult> {
