@@ -37,6 +37,14 @@ export const ErrorCodes = {
   CONTRACT_PARAMS_INVALID: 'PC_CONTRACT_PARAMS_INVALID',
   /** An RPC endpoint URL is not an http(s) URL. */
   RPC_URL_INVALID: 'PC_RPC_URL_INVALID',
+  /** A machine's SSH host key is not in the workspace's known-hosts file and first use was not accepted. */
+  SSH_HOST_UNKNOWN: 'PC_SSH_HOST_UNKNOWN',
+  /** A machine's SSH host key differs from the one recorded: possibly a man-in-the-middle. */
+  SSH_HOST_KEY_CHANGED: 'PC_SSH_HOST_KEY_CHANGED',
+  /** The SSH server refused every offered key (agent or key file). */
+  SSH_AUTH_FAILED: 'PC_SSH_AUTH_FAILED',
+  /** A container image is not present on the machine's Docker engine (it is never pulled). */
+  IMAGE_MISSING: 'PC_IMAGE_MISSING',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
