@@ -45,6 +45,28 @@ export const ErrorCodes = {
   SSH_AUTH_FAILED: 'PC_SSH_AUTH_FAILED',
   /** A container image is not present on the machine's Docker engine (it is never pulled). */
   IMAGE_MISSING: 'PC_IMAGE_MISSING',
+  /** The adapter daemon's configuration file is missing, not YAML, or fails its schema or rules. */
+  CONFIG_INVALID: 'PC_CONFIG_INVALID',
+  /** An HTTP request to the adapter is malformed or fails its route's schema. */
+  REQUEST_INVALID: 'PC_REQUEST_INVALID',
+  /** An HTTP request to the adapter has no valid bearer token (missing, bad, expired, wrong audience). */
+  UNAUTHORIZED: 'PC_UNAUTHORIZED',
+  /** No such route, or no such record (an unknown activity id). */
+  NOT_FOUND: 'PC_NOT_FOUND',
+  /** An idempotency key was used before with a different request. */
+  IDEMPOTENCY_CONFLICT: 'PC_IDEMPOTENCY_CONFLICT',
+  /** An HTTP request body is larger than the configured limit. */
+  BODY_TOO_LARGE: 'PC_BODY_TOO_LARGE',
+  /** An HTTP request body has a content type the adapter does not take (it takes JSON). */
+  MEDIA_TYPE_UNSUPPORTED: 'PC_MEDIA_TYPE_UNSUPPORTED',
+  /** The adapter is shutting down and takes no new requests. */
+  SHUTTING_DOWN: 'PC_SHUTTING_DOWN',
+  /** The adapter cannot serve yet: its database or chain is not reachable. */
+  NOT_READY: 'PC_NOT_READY',
+  /** The adapter's database failed or could not be reached. */
+  DATABASE_FAILED: 'PC_DATABASE_FAILED',
+  /** The adapter could not listen on its configured address (in use, not permitted). */
+  LISTEN_FAILED: 'PC_LISTEN_FAILED',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

@@ -1,0 +1,164 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import { ErrorCodes, RemoteError } from '../../../core/errors.js';
+import type { Dialect, Row, SqlValue, Tx } from '../dialect.js';
+import { GroupCommitter, type GroupCommitOptions } from '../group-commit.js';
+import type { Migration } from '../migrations/index.js';
+
+export interface OpenSqliteOptions {
+  /** Absolute path of the database file; created with its folder when missing. */
+  path: string;
+  groupCommit: GroupCommitOptions;
+}
+
+type Statement = Database.Statement<Record<string, SqlValue>, Row>;
+
+/**
+ * Opens an SQLite database for the daemon: one writer connection whose writes go through group
+ * commit, and one read-only connection for everything else, so a read never sees a group that is
+ * still open.
+ *
+ * Durability: `journal_mode=WAL` with `synchronous=FULL`. Every COMMIT appends the group to the
+ * write-ahead log and fsyncs it before returning, so a transaction reported committed survives a
+ * crash of the process (the log is in the OS already) AND a power loss or kernel crash (the log is
+ * on the disk), provided the disk honours fsync. With `synchronous=NORMAL` WAL would fsync only at
+ * checkpoints and could lose the last commits on power loss, which would break "202 means stored".
+ * The cost of FULL is one fsync per commit, which group commit shares among all writes of a group.
+ * @param options - file path and group commit settings
+ * @returns the dialect
+ */
+export function openSqlite(options: OpenSqliteOptions): Dialect {
+  mkdirSync(dirname(options.path), { recursive: true, mode: 0o700 });
+  let writer: Database.Database;
+  try {
+    writer = new Database(options.path);
+    writer.pragma('journal_mode = WAL');
+    writer.pragma('synchronous = FULL');
+    writer.pragma('foreign_keys = ON');
+    writer.pragma('busy_timeout = 5000');
+  } catch (cause) {
+    throw databaseFailure(`cannot open the SQLite database ${options.path}`, cause);
+  }
+  const reader = new Database(options.path, { readonly: true });
+  reader.pragma('busy_timeout = 5000');
+  return new SqliteDialect(writer, reader, options);
+}
+
+class SqliteDialect implements Dialect {
+  readonly name = 'sqlite' as const;
+  private readonly committer: GroupCommitter;
+  private readonly writerStatements = new Map<string, Statement>();
+  private readonly readerStatements = new Map<string, Statement>();
+  private readonly tx: Tx;
+
+  constructor(
+    private readonly writer: Database.Database,
+    private readonly reader: Database.Database,
+    options: OpenSqliteOptions,
+  ) {
+    this.committer = new GroupCommitter(writer, options.groupCommit);
+    this.tx = {
+      query: <R extends Row>(sql: string, params: readonly SqlValue[] = []) =>
+        Promise.resolve(run(this.writer, this.writerStatements, sql, params) as R[]),
+    };
+  }
+
+  read<R extends Row = Row>(sql: string, params: readonly SqlValue[] = []): Promise<R[]> {
+    try {
+      return Promise.resolve(run(this.reader, this.readerStatements, sql, params) as R[]);
+    } catch (error) {
+      return Promise.reject(translate(error));
+    }
+  }
+
+  write<T>(work: (tx: Tx) => Promise<T>): Promise<T> {
+    return this.committer
+      .submit(() => work(this.tx))
+      .catch((error: unknown) => {
+        throw translate(error);
+      });
+  }
+
+  lockAuditChain(): Promise<void> {
+    // One writer connection and one group at a time: appends are already serialised.
+    return Promise.resolve();
+  }
+
+  migrate(migrations: readonly Migration[]): Promise<number[]> {
+    const applied: number[] = [];
+    const apply = this.writer.transaction(() => {
+      this.writer.exec(
+        'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)',
+      );
+      const done = new Set(
+        this.writer
+          .prepare<[], { version: number }>('SELECT version FROM schema_migrations')
+          .all()
+          .map((row) => row.version),
+      );
+      for (const migration of migrations) {
+        if (done.has(migration.version)) continue;
+        this.writer.exec(migration.sqlite);
+        this.writer
+          .prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)')
+          .run(migration.version, migration.name, new Date().toISOString());
+        applied.push(migration.version);
+      }
+    });
+    try {
+      // IMMEDIATE: take the write lock first, so two processes cannot both decide to migrate.
+      apply.immediate();
+    } catch (error) {
+      return Promise.reject(translate(error));
+    }
+    return Promise.resolve(applied);
+  }
+
+  stats() {
+    return this.committer.stats();
+  }
+
+  async close(): Promise<void> {
+    await this.committer.close();
+    this.reader.close();
+    this.writer.close();
+  }
+}
+
+// The shared SQL writes parameters as $1, $2 (PostgreSQL); SQLite gets them as named @p1, @p2.
+function run(
+  db: Database.Database,
+  cache: Map<string, Statement>,
+  sql: string,
+  params: readonly SqlValue[],
+): Row[] {
+  let statement = cache.get(sql);
+  if (!statement) {
+    statement = db.prepare(sql.replace(/\$(\d+)/g, '@p$1')) as Statement;
+    cache.set(sql, statement);
+  }
+  const bound: Record<string, SqlValue> = {};
+  params.forEach((value, index) => (bound[`p${index + 1}`] = value));
+  if (statement.reader) return statement.all(bound);
+  statement.run(bound);
+  return [];
+}
+
+const UNAVAILABLE = /^SQLITE_(BUSY|LOCKED|FULL|IOERR|CANTOPEN|READONLY|CORRUPT|NOTADB|PROTOCOL)/;
+
+function translate(error: unknown): unknown {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code === 'string' && UNAVAILABLE.test(code)) {
+    return databaseFailure(`SQLite failed (${code})`, error);
+  }
+  return error;
+}
+
+function databaseFailure(message: string, cause: unknown): RemoteError {
+  return new RemoteError(ErrorCodes.DATABASE_FAILED, message, {
+    host: 'sqlite',
+    hint: 'Check that the database file and its folder are writable and the disk is not full.',
+    cause,
+  });
+}

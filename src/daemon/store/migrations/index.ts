@@ -1,0 +1,12 @@
+import * as initial from './0001-initial.js';
+
+/** One schema change, numbered once for both databases. */
+export interface Migration {
+  version: number;
+  name: string;
+  sqlite: string;
+  postgres: string;
+}
+
+/** Every migration in order; a new one is a new file `NNNN-what.ts` added at the end. */
+export const MIGRATIONS: readonly Migration[] = [initial];

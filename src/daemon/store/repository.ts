@@ -1,0 +1,280 @@
+import { canonicalJson } from '../canonical-json.js';
+import { AUDIT_GENESIS_HASH, auditEntryHash, auditEntryProblem } from './audit.js';
+import type { Dialect, Row, Tx } from './dialect.js';
+import { SQL } from './sql.js';
+import {
+  STORE_TABLES,
+  type ActivityRecord,
+  type AuditEntry,
+  type AuditInput,
+  type AuditVerification,
+  type EnsureWalletInput,
+  type Holdings,
+  type InsertActivityResult,
+  type NewActivity,
+  type Store,
+  type StoreTable,
+  type WalletRecord,
+} from './types.js';
+
+const AUDIT_PAGE = 1_000;
+
+/** Thrown inside a transaction that lost a race to create a user's wallet; it rolls back. */
+class LostWalletRace extends Error {}
+
+/**
+ * The repository over either dialect: the same SQL and the same logic for SQLite and PostgreSQL.
+ *
+ * Audit trail: each append reads the last entry and chains to it inside the same transaction as
+ * the change it records, so an entry exists exactly when its change committed. Appends must be
+ * serial: SQLite's single writer gives that for free (and a group of writes chains in order);
+ * PostgreSQL takes a transaction-scoped advisory lock as the last step before commit, which
+ * serialises the commits of state-changing requests (one WAL flush after another).
+ */
+export class SqlStore implements Store {
+  constructor(private readonly db: Dialect) {}
+
+  get dialect(): 'sqlite' | 'postgres' {
+    return this.db.name;
+  }
+
+  async ping(): Promise<void> {
+    await this.db.read(SQL.ping);
+  }
+
+  async findWallet(userId: string): Promise<WalletRecord | undefined> {
+    const [row] = await this.db.read(SQL.walletByUser, [userId]);
+    return row ? toWallet(row) : undefined;
+  }
+
+  async ensureWallet(input: EnsureWalletInput): Promise<{ wallet: WalletRecord; created: boolean }> {
+    const existing = await this.findWallet(input.userId);
+    if (existing) return { wallet: existing, created: false };
+    try {
+      return await this.db.write(async (tx) => {
+        // Another write of the same group (SQLite) may have created it since the read above.
+        const [again] = await tx.query(SQL.walletByUser, [input.userId]);
+        if (again) return { wallet: toWallet(again), created: false };
+        const [taken] = await tx.query<{ value: number }>(SQL.takeWalletIndex);
+        const index = Number(taken!.value);
+        const { address, did } = input.derive(index);
+        const [row] = await tx.query(SQL.insertWallet, [input.userId, index, address, did, now()]);
+        // PostgreSQL: a concurrent transaction created it and committed first. Rolling back also
+        // returns the index we took, so indexes stay dense.
+        if (!row) throw new LostWalletRace();
+        const wallet = toWallet(row);
+        await this.appendIn(tx, input.audit(wallet));
+        return { wallet, created: true };
+      });
+    } catch (error) {
+      if (!(error instanceof LostWalletRace)) throw error;
+      const winner = await this.findWallet(input.userId);
+      if (!winner) throw error;
+      return { wallet: winner, created: false };
+    }
+  }
+
+  async findActivityByKey(idempotencyKey: string): Promise<ActivityRecord | undefined> {
+    const [row] = await this.db.read(SQL.activityByKey, [idempotencyKey]);
+    return row ? toActivity(row) : undefined;
+  }
+
+  insertActivity(activity: NewActivity, audit: AuditInput): Promise<InsertActivityResult> {
+    const compare = (row: Row): InsertActivityResult => {
+      const earlier = toActivity(row);
+      return {
+        outcome: earlier.requestHash === activity.requestHash ? 'replayed' : 'conflict',
+        activity: earlier,
+      };
+    };
+    return this.db.write(async (tx) => {
+      const [existing] = await tx.query(SQL.activityByKey, [activity.idempotencyKey]);
+      if (existing) return compare(existing);
+      const [row] = await tx.query(SQL.insertActivity, [
+        activity.id,
+        activity.idempotencyKey,
+        activity.requestHash,
+        activity.kind,
+        activity.userId,
+        activity.wallet,
+        activity.type,
+        activity.occurredAt,
+        activity.payload === null ? null : canonicalJson(activity.payload),
+        activity.points,
+        activity.badgeId,
+        activity.badgeAmount,
+        activity.activityRef,
+        activity.detailHash,
+        now(),
+      ]);
+      if (!row) {
+        // PostgreSQL: a concurrent transaction with the same key committed first.
+        const [winner] = await tx.query(SQL.activityByKey, [activity.idempotencyKey]);
+        return compare(winner!);
+      }
+      await this.appendIn(tx, audit);
+      return { outcome: 'created', activity: toActivity(row) };
+    });
+  }
+
+  async getActivity(id: string): Promise<ActivityRecord | undefined> {
+    const [row] = await this.db.read(SQL.activityById, [id]);
+    return row ? toActivity(row) : undefined;
+  }
+
+  async queueDepth(): Promise<number> {
+    const [row] = await this.db.read<{ n: number }>(SQL.queueDepth);
+    return Number(row?.n ?? 0);
+  }
+
+  async holdings(address: string): Promise<Holdings> {
+    const [balance] = await this.db.read<{ balance: string }>(SQL.balanceOf, [address]);
+    const badges = await this.db.read<{ badge_id: string; amount: string }>(SQL.badgesOf, [address]);
+    return {
+      balance: balance?.balance ?? '0',
+      badges: badges.map((row) => ({ id: row.badge_id, amount: row.amount })),
+    };
+  }
+
+  appendAudit(entry: AuditInput): Promise<AuditEntry> {
+    return this.db.write((tx) => this.appendIn(tx, entry));
+  }
+
+  async verifyAudit(): Promise<AuditVerification> {
+    let prevHash = AUDIT_GENESIS_HASH;
+    let checked = 0;
+    for (;;) {
+      const rows = await this.db.read(SQL.auditPage, [checked, AUDIT_PAGE]);
+      for (const row of rows) {
+        let entry: AuditEntry;
+        let problem: string | undefined;
+        try {
+          entry = toAuditEntry(row);
+          problem = auditEntryProblem(entry, checked + 1, prevHash);
+        } catch {
+          return { ok: false, entries: checked, brokenAt: checked + 1, reason: 'its details are not JSON' };
+        }
+        if (problem) return { ok: false, entries: checked, brokenAt: checked + 1, reason: problem };
+        prevHash = entry.hash;
+        checked += 1;
+      }
+      if (rows.length < AUDIT_PAGE) return { ok: true, entries: checked, head: prevHash };
+    }
+  }
+
+  async rowCounts(): Promise<Record<StoreTable, number>> {
+    const counts = {} as Record<StoreTable, number>;
+    for (const table of STORE_TABLES) {
+      const [row] = await this.db.read<{ n: number }>(SQL.countRows(table));
+      counts[table] = Number(row?.n ?? 0);
+    }
+    return counts;
+  }
+
+  stats() {
+    return this.db.stats();
+  }
+
+  close(): Promise<void> {
+    return this.db.close();
+  }
+
+  private async appendIn(tx: Tx, input: AuditInput): Promise<AuditEntry> {
+    await this.db.lockAuditChain(tx);
+    const [last] = await tx.query<{ seq: number; hash: string }>(SQL.lastAudit);
+    const prevHash = last?.hash ?? AUDIT_GENESIS_HASH;
+    const fields = {
+      seq: Number(last?.seq ?? 0) + 1,
+      at: now(),
+      actor: input.actor,
+      action: input.action,
+      subject: input.subject,
+      // Stored as its canonical text, so the stored bytes are the hashed bytes.
+      details: JSON.parse(canonicalJson(input.details)) as Record<string, unknown>,
+    };
+    const hash = auditEntryHash(prevHash, fields);
+    await tx.query(SQL.insertAudit, [
+      fields.seq,
+      fields.at,
+      fields.actor,
+      fields.action,
+      fields.subject,
+      canonicalJson(fields.details),
+      prevHash,
+      hash,
+    ]);
+    return { ...fields, prevHash, hash };
+  }
+}
+
+function now(): string {
+  return new Date().toISOString();
+}
+
+function json<T>(value: unknown, fallback: T): T {
+  if (value === null || value === undefined) return fallback;
+  return (typeof value === 'string' ? JSON.parse(value) : value) as T;
+}
+
+function nullableNumber(value: unknown): number | null {
+  return value === null || value === undefined ? null : Number(value);
+}
+
+function nullableString(value: unknown): string | null {
+  return value === null || value === undefined ? null : String(value);
+}
+
+function toWallet(row: Row): WalletRecord {
+  return {
+    userId: String(row.user_id),
+    index: Number(row.wallet_index),
+    address: String(row.address),
+    did: String(row.did),
+    custody: row.custody as WalletRecord['custody'],
+    createdAt: String(row.created_at),
+  };
+}
+
+function toActivity(row: Row): ActivityRecord {
+  return {
+    id: String(row.id),
+    idempotencyKey: String(row.idempotency_key),
+    requestHash: String(row.request_hash),
+    kind: row.kind as ActivityRecord['kind'],
+    userId: String(row.user_id),
+    wallet: String(row.wallet),
+    type: String(row.type),
+    occurredAt: String(row.occurred_at),
+    payload: json<Record<string, unknown> | null>(row.payload, null),
+    points: String(row.points),
+    badgeId: nullableString(row.badge_id),
+    badgeAmount: nullableString(row.badge_amount),
+    activityRef: String(row.activity_ref),
+    detailHash: String(row.detail_hash),
+    status: row.status as ActivityRecord['status'],
+    reason: nullableString(row.reason),
+    batchId: nullableString(row.batch_id),
+    leafHash: nullableString(row.leaf_hash),
+    merkleRoot: nullableString(row.merkle_root),
+    proof: json<string[] | null>(row.proof, null),
+    txHashes: json<string[]>(row.tx_hashes, []),
+    blockNumber: nullableNumber(row.block_number),
+    attempts: Number(row.attempts),
+    nextAttemptAt: nullableString(row.next_attempt_at),
+    createdAt: String(row.created_at),
+    updatedAt: String(row.updated_at),
+  };
+}
+
+function toAuditEntry(row: Row): AuditEntry {
+  return {
+    seq: Number(row.seq),
+    at: String(row.at),
+    actor: String(row.actor),
+    action: String(row.action),
+    subject: String(row.subject),
+    details: json<Record<string, unknown>>(row.details, {}),
+    prevHash: String(row.prev_hash),
+    hash: String(row.hash),
+  };
+}
