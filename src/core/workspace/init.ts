@@ -22,6 +22,7 @@ import {
   DEV_PASSWORD_FILE,
   MINTER_KEYSTORE,
   SPEC_FILE,
+  WALLET_MASTER_KEYSTORE,
   adminKeystore,
   nodeKeyFile,
 } from './layout.js';
@@ -149,7 +150,15 @@ export function initWorkspaceSteps(options: InitWorkspaceOptions): {
       title: 'Create encrypted account keystores',
       run: async (ctx) => {
         const password = ctx.password!;
-        const paths: Record<string, string> = { deployer: DEPLOYER_KEYSTORE, minter: MINTER_KEYSTORE };
+        // The wallet master secret rides in the same batch, so it shares the one scrypt derivation.
+        // It is 32 random bytes stored as the keystore's "private key": a standard V3 keystore any
+        // tool can open, whose address is a public fingerprint of the secret. The adapter uses the
+        // bytes as a BIP-32 seed (HDNodeWallet.fromSeed), never as a signing key.
+        const paths: Record<string, string> = {
+          deployer: DEPLOYER_KEYSTORE,
+          minter: MINTER_KEYSTORE,
+          'wallet-master': WALLET_MASTER_KEYSTORE,
+        };
         for (const organisation of spec(ctx).organisations) {
           if (!organisation.admin) paths[`admin-${organisation.name}`] = adminKeystore(organisation.name);
         }

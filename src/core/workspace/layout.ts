@@ -4,6 +4,8 @@ export const ARCHIVE_DIR = '.archive';
 export const DEV_PASSWORD_FILE = 'secrets/dev-keystore-password';
 export const DEPLOYER_KEYSTORE = 'accounts/deployer.json';
 export const MINTER_KEYSTORE = 'service/minter.json';
+/** The adapter's wallet master secret: a 32-byte seed in a V3 keystore (see init.ts). */
+export const WALLET_MASTER_KEYSTORE = 'service/wallet-master.json';
 
 /** Path of a node's private key file. */
 export function nodeKeyFile(nodeName: string): string {

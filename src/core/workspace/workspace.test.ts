@@ -79,7 +79,10 @@ describe('init', () => {
     for (const [path, file] of Object.entries(tree)) {
       const secret =
         /(^|\/)key$|\.json$/.test(path) &&
-        (path.startsWith('accounts/') || path === 'service/minter.json' || path.endsWith('/key'));
+        (path.startsWith('accounts/') ||
+          path === 'service/minter.json' ||
+          path === 'service/wallet-master.json' ||
+          path.endsWith('/key'));
       const expected = secret || path.startsWith('secrets/') ? 0o600 : 0o644;
       expect({ path, mode: file.mode.toString(8) }).toEqual({ path, mode: expected.toString(8) });
     }

@@ -1,0 +1,241 @@
+import { readFile } from 'node:fs/promises';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { Ajv, type ErrorObject } from 'ajv';
+import { LineCounter, parseDocument, type Document } from 'yaml';
+import { ErrorCodes, InputError } from '../../core/errors.js';
+import { displayPath } from '../../core/spec/load.js';
+import { adapterConfigSchema } from './schema.js';
+import type { AdapterConfig, LoadedAdapterConfig } from './types.js';
+
+/** The variable that holds the keystore password when the config names none. */
+export const DEFAULT_KEYSTORE_PASSWORD_ENV = 'PERURI_CHAIN_KEYSTORE_PASSWORD';
+
+let compiled: ReturnType<Ajv['compile']> | undefined;
+
+function validator() {
+  compiled ??= new Ajv({ allErrors: true, useDefaults: true, strict: true, verbose: true }).compile(
+    adapterConfigSchema,
+  );
+  return compiled;
+}
+
+/**
+ * Reads and validates the adapter configuration file.
+ * @param path - the YAML file (`service/adapter.yaml`)
+ * @returns the typed configuration with defaults filled in and paths made absolute
+ * @throws InputError (PC_CONFIG_INVALID) listing every problem with its path and line
+ */
+export async function loadAdapterConfig(path: string): Promise<LoadedAdapterConfig> {
+  const absolute = resolve(path);
+  let text: string;
+  try {
+    text = await readFile(absolute, 'utf8');
+  } catch (cause) {
+    throw new InputError(ErrorCodes.CONFIG_INVALID, `Cannot read the adapter configuration ${absolute}`, {
+      hint: 'Pass the service/adapter.yaml that `peruri-chain init` wrote, with --config or PERURI_CHAIN_CONFIG.',
+      cause,
+    });
+  }
+  return { path: absolute, config: parseAdapterConfig(text, absolute) };
+}
+
+/**
+ * Parses and validates adapter configuration text: YAML syntax, the JSON Schema (every error
+ * collected), then the rules that tie fields together.
+ * @param text - the YAML text
+ * @param source - the file's absolute path; relative paths in it resolve against its folder
+ * @returns the configuration
+ * @throws InputError (PC_CONFIG_INVALID)
+ */
+export function parseAdapterConfig(text: string, source: string): AdapterConfig {
+  const lineCounter = new LineCounter();
+  const document = parseDocument(text, { lineCounter, prettyErrors: false });
+  if (document.errors.length > 0) {
+    throw invalid(
+      source,
+      document.errors.map((error) => {
+        const { line, col } = lineCounter.linePos(error.pos[0]);
+        return `line ${line}, column ${col}: ${error.message.split('\n')[0]}`;
+      }),
+    );
+  }
+  const data: unknown = document.toJS() ?? {};
+  const validate = validator();
+  if (!validate(data)) {
+    const problems = (validate.errors ?? []).map((error) => {
+      const path = errorPath(error);
+      return `${displayPath(path)}${lineOf(document, lineCounter, path)}: ${describe(error)}`;
+    });
+    throw invalid(source, [...new Set(problems)]);
+  }
+  const config = data as AdapterConfig;
+  const problems = checkRules(config).map(
+    ({ path, message }) => `${displayPath(path)}${lineOf(document, lineCounter, path)}: ${message}`,
+  );
+  if (problems.length > 0) throw invalid(source, problems);
+  return resolvePaths(config, dirname(source));
+}
+
+interface RuleProblem {
+  path: (string | number)[];
+  message: string;
+}
+
+function checkRules(config: AdapterConfig): RuleProblem[] {
+  const problems: RuleProblem[] = [];
+  const { jwt } = config.auth;
+  const at = ['auth', 'jwt'];
+  if (jwt.algorithms.includes('HS256')) {
+    if (jwt.algorithms.length > 1) {
+      // A verifier that takes both a shared secret and a public key invites algorithm confusion.
+      problems.push({
+        path: [...at, 'algorithms'],
+        message: 'HS256 cannot be combined with ES256 or RS256; run one kind of key',
+      });
+    }
+    if (Boolean(jwt.secretEnv) === Boolean(jwt.secretFile)) {
+      problems.push({ path: at, message: 'HS256 needs exactly one of secretEnv or secretFile' });
+    }
+    if (jwt.publicKeyFile) {
+      problems.push({ path: [...at, 'publicKeyFile'], message: 'not used with HS256; remove it' });
+    }
+  } else {
+    if (!jwt.publicKeyFile) {
+      problems.push({ path: at, message: `${jwt.algorithms.join(', ')} needs publicKeyFile (PEM)` });
+    }
+    if (jwt.secretEnv || jwt.secretFile) {
+      problems.push({ path: at, message: 'secretEnv and secretFile are only for HS256; remove them' });
+    }
+  }
+
+  const { database } = config;
+  if (database.url.startsWith('sqlite:')) {
+    if (database.passwordEnv || database.passwordFile) {
+      problems.push({ path: ['database'], message: 'an SQLite database takes no password' });
+    }
+  } else {
+    let parsed: URL | undefined;
+    try {
+      parsed = new URL(database.url);
+    } catch {
+      problems.push({ path: ['database', 'url'], message: 'not a valid postgres:// URL' });
+    }
+    if (parsed?.password) {
+      problems.push({
+        path: ['database', 'url'],
+        message: 'holds a password; give it with passwordEnv or passwordFile instead, never in this file',
+      });
+    }
+    if (database.passwordEnv && database.passwordFile) {
+      problems.push({ path: ['database'], message: 'give passwordEnv or passwordFile, not both' });
+    }
+  }
+  for (const section of ['signer', 'wallets'] as const) {
+    if (config[section].passwordEnv && config[section].passwordFile) {
+      problems.push({ path: [section], message: 'give passwordEnv or passwordFile, not both' });
+    }
+  }
+  return problems;
+}
+
+function resolvePaths(config: AdapterConfig, base: string): AdapterConfig {
+  const path = (value: string): string => (isAbsolute(value) ? value : resolve(base, value));
+  const optional = (value: string | undefined): string | undefined =>
+    value === undefined ? undefined : path(value);
+  const keystoreSecret = (section: { passwordEnv?: string; passwordFile?: string }) =>
+    section.passwordFile
+      ? { passwordFile: path(section.passwordFile) }
+      : { passwordEnv: section.passwordEnv ?? DEFAULT_KEYSTORE_PASSWORD_ENV };
+  const { jwt, mtls } = config.auth;
+  return {
+    ...config,
+    database: {
+      ...config.database,
+      ...(config.database.passwordFile ? { passwordFile: path(config.database.passwordFile) } : {}),
+    },
+    signer: {
+      kind: config.signer.kind,
+      address: config.signer.address.toLowerCase(),
+      keystoreFile: path(config.signer.keystoreFile),
+      ...keystoreSecret(config.signer),
+    },
+    wallets: {
+      masterKeystoreFile: path(config.wallets.masterKeystoreFile),
+      didMethod: config.wallets.didMethod,
+      ...keystoreSecret(config.wallets),
+    },
+    auth: {
+      jwt: { ...jwt, secretFile: optional(jwt.secretFile), publicKeyFile: optional(jwt.publicKeyFile) },
+      ...(mtls
+        ? { mtls: { caFile: path(mtls.caFile), certFile: path(mtls.certFile), keyFile: path(mtls.keyFile) } }
+        : {}),
+    },
+    deploymentsFile: path(config.deploymentsFile),
+  };
+}
+
+function invalid(source: string, details: string[]): InputError {
+  return new InputError(
+    ErrorCodes.CONFIG_INVALID,
+    `The adapter configuration ${source} is not valid (${details.length} problem${details.length === 1 ? '' : 's'})`,
+    { details, hint: 'Fix every listed problem, or re-create the file with `peruri-chain render`.' },
+  );
+}
+
+function errorPath(error: ErrorObject): (string | number)[] {
+  const segments = error.instancePath
+    .split('/')
+    .slice(1)
+    .map((segment) => segment.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .map((segment) => (/^\d+$/.test(segment) ? Number(segment) : segment));
+  if (error.keyword === 'additionalProperties') segments.push(String(error.params.additionalProperty));
+  return segments;
+}
+
+function lineOf(document: Document, lineCounter: LineCounter, path: readonly (string | number)[]): string {
+  for (let length = path.length; length >= 0; length--) {
+    const node = length === 0 ? document.contents : document.getIn(path.slice(0, length), true);
+    const range = (node as { range?: [number, number, number] } | undefined)?.range;
+    if (range) return ` (line ${lineCounter.linePos(range[0]).line})`;
+  }
+  return '';
+}
+
+function describe(error: ErrorObject): string {
+  const found = `found ${describeValue(error.data)}`;
+  const description = (error.parentSchema as { description?: string } | undefined)?.description;
+  switch (error.keyword) {
+    case 'required':
+      return `missing required property "${String(error.params.missingProperty)}"`;
+    case 'additionalProperties':
+      return `unknown property; expected one of ${Object.keys(
+        (error.parentSchema as { properties?: object }).properties ?? {},
+      ).join(', ')}`;
+    case 'enum':
+      return `expected one of ${(error.params.allowedValues as unknown[]).map((value) => JSON.stringify(value)).join(', ')}, ${found}`;
+    case 'type':
+    case 'pattern':
+    case 'minimum':
+    case 'maximum':
+    case 'minLength':
+      return `expected ${description ?? error.message ?? 'a valid value'}${
+        error.keyword === 'minimum' || error.keyword === 'maximum'
+          ? ` (${String(error.params.comparison)} ${String(error.params.limit)})`
+          : ''
+      }, ${found}`;
+    default:
+      return `${error.message ?? 'invalid'}, ${found}`;
+  }
+}
+
+function describeValue(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return `a list of ${value.length}`;
+  if (typeof value === 'object') return 'an object';
+  if (typeof value === 'string') {
+    // A URL in the wrong place may still carry a password: never echo it.
+    const shown = value.replace(/\/\/([^/@:]*):[^/@]*@/, '//$1:***@');
+    return JSON.stringify(shown.length > 80 ? `${shown.slice(0, 77)}...` : shown);
+  }
+  return String(value);
+}
