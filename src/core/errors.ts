@@ -67,6 +67,12 @@ export const ErrorCodes = {
   DATABASE_FAILED: 'PC_DATABASE_FAILED',
   /** The adapter could not listen on its configured address (in use, not permitted). */
   LISTEN_FAILED: 'PC_LISTEN_FAILED',
+  /** A snapshot archive is damaged, altered, truncated or not a peruri-chain snapshot. */
+  SNAPSHOT_INVALID: 'PC_SNAPSHOT_INVALID',
+  /** The passphrase does not open a snapshot's encrypted section. */
+  SNAPSHOT_PASSPHRASE_WRONG: 'PC_SNAPSHOT_PASSPHRASE_WRONG',
+  /** A file the command would write (a snapshot archive) already exists. */
+  OUTPUT_EXISTS: 'PC_OUTPUT_EXISTS',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
