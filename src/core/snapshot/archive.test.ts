@@ -32,10 +32,20 @@ function aHead(overrides: Partial<ManifestHead> = {}): ManifestHead {
 
 function someFiles(): ArchiveFile[] {
   return [
-    { path: 'network.yaml', mode: 0o644, data: Buffer.from('name: test-net\nchainId: 1337\n'), secret: false },
+    {
+      path: 'network.yaml',
+      mode: 0o644,
+      data: Buffer.from('name: test-net\nchainId: 1337\n'),
+      secret: false,
+    },
     { path: 'genesis.json', mode: 0o644, data: Buffer.from('{"config":{"chainId":1337}}\n'), secret: false },
     { path: 'nodes/a/key', mode: 0o600, data: Buffer.from(`0x${'ab'.repeat(32)}`), secret: true },
-    { path: 'secrets/dev-keystore-password', mode: 0o600, data: Buffer.from('hunter2hunter2\n'), secret: true },
+    {
+      path: 'secrets/dev-keystore-password',
+      mode: 0o600,
+      data: Buffer.from('hunter2hunter2\n'),
+      secret: true,
+    },
   ];
 }
 
@@ -81,8 +91,19 @@ describe('snapshot archive', () => {
     ]);
     const manifest = JSON.parse(entries[0]!.data.toString()) as { files: Record<string, unknown>[] };
     expect(manifest.files).toEqual([
-      expect.objectContaining({ path: 'genesis.json', mode: '0644', encrypted: false, sha256: expect.any(String) }),
-      { path: 'network.yaml', mode: '0644', encrypted: false, size: 29, sha256: sha256(someFiles()[0]!.data) },
+      expect.objectContaining({
+        path: 'genesis.json',
+        mode: '0644',
+        encrypted: false,
+        sha256: expect.any(String),
+      }),
+      {
+        path: 'network.yaml',
+        mode: '0644',
+        encrypted: false,
+        size: 29,
+        sha256: sha256(someFiles()[0]!.data),
+      },
       { path: 'nodes/a/key', mode: '0600', encrypted: true },
       { path: 'secrets/dev-keystore-password', mode: '0600', encrypted: true },
     ]);
@@ -129,7 +150,10 @@ describe('snapshot archive', () => {
 
   it('refuses a truncated archive and one with bytes appended', async () => {
     const bytes = await anArchive();
-    for (const changed of [bytes.subarray(0, bytes.length - 512), Buffer.concat([bytes, Buffer.alloc(512)])]) {
+    for (const changed of [
+      bytes.subarray(0, bytes.length - 512),
+      Buffer.concat([bytes, Buffer.alloc(512)]),
+    ]) {
       expect((await failureOf(verifyArchive(changed, 'snap'))).code).toBe(ErrorCodes.SNAPSHOT_INVALID);
     }
   });
@@ -200,7 +224,10 @@ describe('snapshot archive', () => {
 
   it('keeps paths longer than ustar allows (pax headers)', async () => {
     const deep = `nodes/a/data/${'d'.repeat(120)}/${'f'.repeat(80)}.sst`;
-    const files = [...someFiles(), { path: deep, mode: 0o644, data: Buffer.from([0, 1, 2, 255]), secret: false }];
+    const files = [
+      ...someFiles(),
+      { path: deep, mode: 0o644, data: Buffer.from([0, 1, 2, 255]), secret: false },
+    ];
     const restored = await openArchive(await anArchive(files));
     expect(restored.find((file) => file.path === deep)?.data).toEqual(Buffer.from([0, 1, 2, 255]));
   });
