@@ -90,3 +90,39 @@ export function formatContractsDeploy(result: DeployWorkspaceContractsResult): s
     ...(result.recordFile ? ['', `Recorded in ${result.dir}/${result.recordFile}`] : []),
   ].join('\n');
 }
+
+type SnapshotWorkspaceResult = import('../core/snapshot/snapshot.js').SnapshotWorkspaceResult;
+type RestoreSnapshotResult = import('../core/snapshot/restore.js').RestoreSnapshotResult;
+
+/** Human summary of `snapshot`. */
+export function formatSnapshot(result: SnapshotWorkspaceResult): string {
+  return [
+    `Snapshot of ${result.network} (chain id ${result.chainId}) written to ${result.path}`,
+    `  ${result.fileCount} files, ${result.encryptedFileCount} of them encrypted; ${result.size} bytes`,
+    `  SHA-256 ${result.sha256}`,
+    `  adapter database: ${result.databases.length > 0 ? result.databases.join(', ') : 'none in the workspace'}`,
+    `  chain data: ${result.chainData.length > 0 ? result.chainData.join(', ') : 'not included'}`,
+    '',
+    'Keep the passphrase apart from the archive: without it the keys cannot be restored.',
+  ].join('\n');
+}
+
+/** Human summary of `restore`. */
+export function formatRestore(result: RestoreSnapshotResult): string {
+  const moved = result.movedNode;
+  return [
+    result.dryRun
+      ? `Dry run: nothing written. The snapshot is intact and the passphrase opens it; ${result.fileCount} files would be restored to ${result.dir}.`
+      : `Restored ${result.network} (chain id ${result.chainId}) to ${result.dir}: ${result.fileCount} files, ${result.encryptedFileCount} decrypted.`,
+    `  snapshot taken ${result.createdAt} by peruri-chain ${result.peruriChainVersion}`,
+    ...(result.archivedTo ? [`  the previous workspace, keys included, is in ${result.archivedTo}`] : []),
+    ...(moved ? [`  node ${moved.name}: host ${moved.from} -> ${moved.to}`] : []),
+    ...(result.rerendered.length > 0
+      ? [`  re-rendered for this folder: ${result.rerendered.join(', ')}`]
+      : []),
+    ...(result.validated ? ['  the workspace validates'] : []),
+    ...(moved && !result.dryRun
+      ? ['', `Next: peruri-chain deploy --dir ${result.dir} puts node ${moved.name} onto ${moved.to}.`]
+      : []),
+  ].join('\n');
+}
