@@ -118,7 +118,7 @@ export function formatRestore(result: RestoreSnapshotResult): string {
     ...(result.archivedTo ? [`  the previous workspace, keys included, is in ${result.archivedTo}`] : []),
     ...(moved ? [`  node ${moved.name}: host ${moved.from} -> ${moved.to}`] : []),
     ...(result.rerendered.length > 0
-      ? [`  re-rendered for this folder: ${result.rerendered.join(', ')}`]
+      ? [`  re-rendered for ${moved ? 'the new host' : 'this folder'}: ${result.rerendered.join(', ')}`]
       : []),
     ...(result.validated ? ['  the workspace validates'] : []),
     ...(moved && !result.dryRun
