@@ -1,0 +1,84 @@
+import { ErrorCodes } from '../../core/errors.js';
+import type { FastifyInstance } from 'fastify';
+import type { TrackActivityInput, UintInput } from '../services/activities.js';
+import type { RouteContext } from './context.js';
+import {
+  acceptedSchema,
+  errorResponses,
+  idempotencyHeadersSchema,
+  uintSchema,
+  userIdSchema,
+} from './schemas.js';
+
+interface Body {
+  userId: string;
+  type: string;
+  occurredAt: string;
+  payload?: Record<string, unknown>;
+  points?: UintInput;
+  badge?: { id: UintInput; amount?: UintInput };
+}
+
+/**
+ * `POST /activity/track`: accepts an activity and answers 202 once it is durably stored.
+ *
+ * A repeated Idempotency-Key with the same body answers 202 again with the same id (and the
+ * activity's current status) plus `Idempotent-Replayed: true`: the client sees one success code
+ * whether its first attempt or a retry got through, as Stripe and the IETF idempotency-key draft
+ * do. The same key with another body is 409.
+ */
+export function activityTrackRoute(app: FastifyInstance, context: RouteContext): void {
+  app.post<{ Body: Body; Headers: { 'idempotency-key': string } }>(
+    '/activity/track',
+    {
+      schema: {
+        summary: 'Accept an activity (durable before 202)',
+        tags: ['activities'],
+        headers: idempotencyHeadersSchema,
+        body: {
+          type: 'object',
+          required: ['userId', 'type', 'occurredAt'],
+          additionalProperties: false,
+          properties: {
+            userId: userIdSchema,
+            type: {
+              type: 'string',
+              pattern: '^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$',
+              description: 'What happened, e.g. "login" or "quiz.completed".',
+            },
+            occurredAt: { type: 'string', format: 'date-time', description: 'RFC 3339 time with a zone.' },
+            payload: {
+              type: 'object',
+              description: 'Any details; stored off-chain only, covered by the salted detail hash.',
+            },
+            points: { ...uintSchema, description: 'Points to pay for it (default 0).' },
+            badge: {
+              type: 'object',
+              required: ['id'],
+              additionalProperties: false,
+              description: 'A badge to award with it.',
+              properties: { id: uintSchema, amount: { ...uintSchema, description: 'Default 1.' } },
+            },
+          },
+        },
+        response: { 202: acceptedSchema, ...errorResponses(400, 409, 413, 415) },
+      },
+    },
+    async (request, reply) => {
+      const input: TrackActivityInput = {
+        ...request.body,
+        idempotencyKey: request.headers['idempotency-key'],
+        actor: request.actor,
+      };
+      const { outcome, activity } = await context.activities.track(input).catch((error: unknown) => {
+        if ((error as { code?: string }).code === ErrorCodes.IDEMPOTENCY_CONFLICT) {
+          context.metrics.intake.inc({ kind: 'activity', outcome: 'conflict' });
+        }
+        throw error;
+      });
+      context.metrics.intake.inc({ kind: 'activity', outcome });
+      if (outcome === 'replayed') reply.header('idempotent-replayed', 'true');
+      return reply.code(202).send({ id: activity.id, status: activity.status });
+    },
+  );
+}

@@ -1,0 +1,14 @@
+import type { DaemonMetrics } from '../metrics.js';
+import type { ActivityService } from '../services/activities.js';
+import type { ChainProbe } from '../services/chain-probe.js';
+import type { WalletService } from '../services/wallets.js';
+import type { Store } from '../store/types.js';
+
+/** What route handlers call: one service each, never HTTP-free logic of their own. */
+export interface RouteContext {
+  store: Store;
+  wallets: WalletService;
+  activities: ActivityService;
+  chainProbe: ChainProbe;
+  metrics: DaemonMetrics;
+}
