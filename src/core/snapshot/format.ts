@@ -27,12 +27,18 @@
  * secret (a password in `secrets/`) could be guessed offline without going through scrypt.
  */
 export const SNAPSHOT_FORMAT = 'peruri-chain-snapshot';
+/** Bumped on any change a format-1 reader would misread; restore refuses versions it does not know. */
 export const SNAPSHOT_FORMAT_VERSION = 1;
 
+/** The manifest's entry name, first in the archive. */
 export const MANIFEST_ENTRY = 'manifest.json';
+/** Prefix of workspace files' entry names, in the archive and inside `secrets.age`. */
 export const FILES_PREFIX = 'files/';
+/** The encrypted section's entry name. */
 export const SECRETS_ENTRY = 'secrets.age';
+/** The seal's entry name, last in the archive. */
 export const SEAL_ENTRY = 'seal.json';
+/** The index's entry name inside `secrets.age`. */
 export const SECRET_INDEX_ENTRY = 'index.json';
 
 /** The smallest passphrase accepted for a new snapshot. */
