@@ -80,4 +80,24 @@ describe('JWT verification', () => {
     const error = await rejection(verifier.verify(`Bearer ${eternal}`));
     expect(error.message).toBe("The token's exp claim is missing or not valid");
   });
+
+  it('remembers a verified token but still refuses it once it expires', async () => {
+    // Given a verifier without clock tolerance and a token valid for one more second
+    const secret = new Uint8Array(32).fill(3);
+    const verifier = jwtVerifier(aJwtConfig({ algorithms: ['HS256'], clockToleranceSeconds: 0 }), {
+      kind: 'secret',
+      secret,
+    });
+    const exp = Math.floor(Date.now() / 1000) + 1;
+    const token = await new SignJWT({ sub: 'backend', aud: 'adapter', exp })
+      .setProtectedHeader({ alg: 'HS256' })
+      .sign(secret);
+    // When it is used now, and again after it expired
+    await expect(verifier.verify(`Bearer ${token}`)).resolves.toEqual({ subject: 'backend' });
+    await expect(verifier.verify(`Bearer ${token}`)).resolves.toEqual({ subject: 'backend' });
+    await new Promise((resolve) => setTimeout(resolve, (exp - Date.now() / 1000) * 1000 + 50));
+    // Then the second use after expiry is refused as expired
+    const error = await rejection(verifier.verify(`Bearer ${token}`));
+    expect(error.message).toBe('The token has expired');
+  });
 });
