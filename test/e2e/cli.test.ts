@@ -182,7 +182,7 @@ describe('messages people read', () => {
     await expect(result.stderr).toMatchFileSnapshot('__snapshots__/messages/invalid-spec.txt');
   });
 
-  it.each([['init'], ['validate'], ['render'], ['genesis', 'extradata'], ['contracts', 'deploy']])(
+  it.each([['init'], ['validate'], ['render'], ['genesis', 'extradata'], ['contracts', 'deploy'], ['snapshot'], ['restore']])(
     '--help of %s',
     async (...command) => {
       const result = await runCli([...command, '--help']);

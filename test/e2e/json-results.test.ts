@@ -49,6 +49,26 @@ describe('every --json result matches its published schema', () => {
     }
   });
 
+  it('snapshot and restore', async () => {
+    const root = await aTempDir();
+    await runCli(['init', '--example', 'local', '--dir', join(root, 'ws'), '--json']);
+    const env = { PERURI_CHAIN_SNAPSHOT_PASSPHRASE: 'a snapshot passphrase 42' };
+    const snapshot = await runCli(
+      ['snapshot', '--dir', join(root, 'ws'), '--out', join(root, 'ws.snapshot'), '--json'],
+      { env },
+    );
+    expect(ajv.validate(resultSchemas.snapshot!, JSON.parse(snapshot.stdout).result), ajv.errorsText()).toBe(
+      true,
+    );
+    const restore = await runCli(
+      ['restore', join(root, 'ws.snapshot'), '--dir', join(root, 'back'), '--json'],
+      { env },
+    );
+    expect(ajv.validate(resultSchemas.restore!, JSON.parse(restore.stdout).result), ajv.errorsText()).toBe(
+      true,
+    );
+  });
+
   it('the schemas are strict: an extra member fails them', () => {
     expect(ajv.validate(resultSchemas.validate!, { surprise: true })).toBe(false);
   });
