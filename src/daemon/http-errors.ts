@@ -82,7 +82,9 @@ export function httpErrorOf(error: unknown): HttpErrorAnswer {
       status,
       body: { code: error.code, message: error.message, details: error.details },
       headers,
-      serverFault: status >= 500,
+      // Not being ready or shutting down are states, not faults: no error log for each probe.
+      serverFault:
+        status >= 500 && error.code !== ErrorCodes.NOT_READY && error.code !== ErrorCodes.SHUTTING_DOWN,
     };
   }
   const fastifyError = (error ?? {}) as FastifyLikeError;
