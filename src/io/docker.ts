@@ -254,7 +254,9 @@ export class DockerEngine {
   }
 
   /**
-   * The last lines a container printed on stdout and stderr, interleaved as they came.
+   * The last lines a container printed on stdout and stderr, in the order Docker recorded them.
+   * Docker copies the two streams separately, so lines written on both within the same instant
+   * may appear in either order, and the very last output may arrive just after the exit.
    * @param name - the container
    * @param count - how many lines at most
    * @returns the lines, oldest first, without line ends

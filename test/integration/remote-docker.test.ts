@@ -245,10 +245,16 @@ describeWithDockerd('Docker engine against a real dockerd', () => {
   });
 
   it('gives the last n log lines of stdout and stderr, and the exit code of a failed container', async () => {
-    // Given a container that prints 50 numbered lines, the last one on stderr, and exits with 3
+    // Given a container that prints 50 numbered lines, the last one on stderr, and then exits with 3
     const engine = anEngine();
     const spec = aContainerSpec({
-      cmd: ['sh', '-c', 'for i in $(seq 1 49); do echo "line $i"; done; echo "fatal: line 50" >&2; exit 3'],
+      // Docker copies stdout and stderr separately, so lines written at the same instant on both
+      // can be recorded in either order (seen under load): the stderr line comes a second later.
+      cmd: [
+        'sh',
+        '-c',
+        'for i in $(seq 1 49); do echo "line $i"; done; sleep 1; echo "fatal: line 50" >&2; exit 3',
+      ],
       restartPolicy: 'no',
     });
     await engine.ensureContainer(spec);
