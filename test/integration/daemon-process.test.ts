@@ -142,6 +142,47 @@ describe('peruri-chain adapter start', () => {
     expect((await second.process).exitCode).toBe(0);
   });
 
+  it('loses no accepted activity when killed with SIGKILL right after answering', async () => {
+    // Given a running adapter
+    const workspace = await aWorkspace();
+    const first = await start(workspace);
+    const token = await aToken(workspace);
+    // When 50 activities are accepted at once and the process is killed the moment the last 202 is in
+    const accepted = await Promise.all(
+      Array.from({ length: 50 }, async (_, i) => {
+        const response = await fetch(`${first.url}/activity/track`, {
+          method: 'POST',
+          headers: {
+            authorization: `Bearer ${token}`,
+            'content-type': 'application/json',
+            'idempotency-key': `kill-${i}`,
+          },
+          body: JSON.stringify({
+            userId: `user-${i % 5}`,
+            type: 'login',
+            occurredAt: '2026-11-24T10:00:00Z',
+          }),
+        });
+        expect(response.status).toBe(202);
+        return ((await response.json()) as { id: string }).id;
+      }),
+    );
+    first.process.kill('SIGKILL');
+    expect((await first.process).signal).toBe('SIGKILL');
+    // Then after a restart every one of them is there
+    const second = await start(workspace);
+    const statuses = await Promise.all(
+      accepted.map(
+        async (id) =>
+          (await fetch(`${second.url}/activity/${id}`, { headers: { authorization: `Bearer ${token}` } }))
+            .status,
+      ),
+    );
+    expect(statuses).toEqual(Array(50).fill(200));
+    second.process.kill('SIGTERM');
+    expect((await second.process).exitCode).toBe(0);
+  });
+
   it('refuses a configuration whose secrets are missing, naming each, with exit code 3', async () => {
     const workspace = await aWorkspace();
     const result = await execa('node', [CLI, 'adapter', 'start', '--config', workspace.config, '--json'], {
