@@ -42,6 +42,10 @@ describe('JWT verification', () => {
       // When a good token and one from another issuer are checked
       // Then the first gives its subject and the second is refused
       await expect(verifier.verify(`Bearer ${await sign({})}`)).resolves.toEqual({ subject: 'backend' });
+      // (the scheme name is case-insensitive, RFC 7235 §2.1)
+      await expect(verifier.verify(`bearer ${await sign({ jti: '2' })}`)).resolves.toEqual({
+        subject: 'backend',
+      });
       const error = await rejection(verifier.verify(`Bearer ${await sign({ iss: 'someone-else' })}`));
       expect(error.message).toBe('The token is from another issuer');
     },

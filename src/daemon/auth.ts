@@ -50,7 +50,7 @@ export function jwtVerifier(config: JwtConfig, key: DaemonSecrets['jwtKey']): To
   const verified = new Map<string, { subject: string; exp: number; nbf: number | undefined }>();
   return {
     async verify(authorization) {
-      const match = /^Bearer ([A-Za-z0-9_.~+/=-]+)$/.exec(authorization?.trim() ?? '');
+      const match = /^Bearer ([A-Za-z0-9_.~+/=-]+)$/i.exec(authorization?.trim() ?? '');
       if (!authorization) throw new UnauthorizedError('A bearer token is required', false);
       if (!match) throw new UnauthorizedError('The Authorization header is not "Bearer <token>"', true);
       const token = match[1]!;

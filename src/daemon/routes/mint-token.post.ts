@@ -1,5 +1,5 @@
-import { ErrorCodes } from '../../core/errors.js';
 import type { FastifyInstance } from 'fastify';
+import { ErrorCodes } from '../../core/errors.js';
 import type { UintInput } from '../services/activities.js';
 import type { RouteContext } from './context.js';
 import {
