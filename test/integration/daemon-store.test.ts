@@ -286,6 +286,40 @@ function storeSuite(aBackend: () => Promise<Backend>): void {
     });
   });
 
+  it('commits 100 concurrent inserts in fewer commits than inserts (group commit)', async () => {
+    // Given a store whose writes wait up to 5 ms for company
+    const store = await anOpenStore(await aBackend(), 5);
+    const before = store.stats();
+    // When 100 activities arrive at once
+    await Promise.all(
+      Array.from({ length: 100 }, () => {
+        const activity = anActivity();
+        return store.insertActivity(activity, anAudit(activity.id));
+      }),
+    );
+    // Then all 100 are stored, with far fewer commits (one fsync each)
+    const after = store.stats();
+    expect(after.writes - before.writes).toBe(100);
+    expect(after.commits - before.commits).toBeLessThan(10);
+    expect((await store.rowCounts()).activities).toBe(100);
+  });
+
+  it('rolls back only the failing write of a group; the others commit', async () => {
+    // Given two activities with the same on-chain reference (a unique column) and one other
+    const store = await anOpenStore(await aBackend(), 5);
+    const clash = anActivity();
+    const writes = [clash, { ...anActivity(), activityRef: clash.activityRef }, anActivity()].map(
+      (activity) => store.insertActivity(activity, anAudit(activity.id)),
+    );
+    // When they share a group
+    const outcomes = await Promise.allSettled(writes);
+    // Then the second fails alone, and the audit chain holds exactly the two stored ones
+    expect(outcomes.map((outcome) => outcome.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect((await store.rowCounts()).activities).toBe(2);
+    expect(await store.verifyAudit()).toMatchObject({ ok: true, entries: 2 });
+    expect(store.stats().commits).toBe(1);
+  });
+
   it('finds a deleted audit entry by the gap it leaves', async () => {
     const backend = await aBackend();
     const store = await anOpenStore(backend);
@@ -307,40 +341,6 @@ async function dropAuditGuards(backend: Backend): Promise<void> {
 
 describe('store on SQLite', () => {
   storeSuite(anSqliteBackend);
-
-  it('commits 100 concurrent inserts in fewer commits than inserts (group commit)', async () => {
-    // Given a store whose writes wait up to 5 ms for company
-    const store = await anOpenStore(await anSqliteBackend(), 5);
-    const before = store.stats();
-    // When 100 activities arrive at once
-    await Promise.all(
-      Array.from({ length: 100 }, () => {
-        const activity = anActivity();
-        return store.insertActivity(activity, anAudit(activity.id));
-      }),
-    );
-    // Then all 100 are stored, with far fewer commits (one fsync each)
-    const after = store.stats();
-    expect(after.writes - before.writes).toBe(100);
-    expect(after.commits - before.commits).toBeLessThan(10);
-    expect((await store.rowCounts()).activities).toBe(100);
-  });
-
-  it('rolls back only the failing write of a group; the others commit', async () => {
-    // Given two activities with the same on-chain reference (a unique column) and one other
-    const store = await anOpenStore(await anSqliteBackend(), 5);
-    const clash = anActivity();
-    const writes = [clash, { ...anActivity(), activityRef: clash.activityRef }, anActivity()].map(
-      (activity) => store.insertActivity(activity, anAudit(activity.id)),
-    );
-    // When they share a group
-    const outcomes = await Promise.allSettled(writes);
-    // Then the second fails alone, and the audit chain holds exactly the two stored ones
-    expect(outcomes.map((outcome) => outcome.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
-    expect((await store.rowCounts()).activities).toBe(2);
-    expect(await store.verifyAudit()).toMatchObject({ ok: true, entries: 2 });
-    expect(store.stats().commits).toBe(1);
-  });
 
   it('has every resolved write on disk: a new connection sees it, and a reopened store too', async () => {
     // Given a store that accepted an activity
@@ -364,4 +364,38 @@ describe('store on SQLite', () => {
 
 describeWithPostgres('store on PostgreSQL', (postgres) => {
   storeSuite(async () => aPostgresBackend(await postgres.aSchemaUrl()));
+
+  it('keeps wallets, keys and the audit chain right with two daemons writing to one database', async () => {
+    // Given two stores (two daemon processes) on the same database
+    const backend = aPostgresBackend(await postgres.aSchemaUrl());
+    const stores = [await anOpenStore(backend), await anOpenStore(backend)];
+    // When both see the same 5 new users and the same 10 idempotency keys at once
+    const wallets = await Promise.all(
+      Array.from({ length: 40 }, (_, i) =>
+        stores[i % 2]!.ensureWallet({
+          userId: `u${i % 5}`,
+          derive,
+          audit: (wallet) => ({
+            actor: 'backend',
+            action: 'wallet.create',
+            subject: wallet.address,
+            details: {},
+          }),
+        }),
+      ),
+    );
+    const inserts = await Promise.all(
+      Array.from({ length: 40 }, (_, i) => {
+        const key = `key-${i % 10}`;
+        const activity = { ...anActivity(), idempotencyKey: key, requestHash: key.padEnd(64, '0') };
+        return stores[i % 2]!.insertActivity(activity, anAudit(activity.id));
+      }),
+    );
+    // Then there are 5 wallets and 10 activities, each made once, and one unbroken audit chain
+    expect(wallets.filter((result) => result.created)).toHaveLength(5);
+    expect(inserts.filter((result) => result.outcome === 'created')).toHaveLength(10);
+    const counts = await stores[0]!.rowCounts();
+    expect([counts.wallets, counts.activities]).toEqual([5, 10]);
+    expect(await stores[1]!.verifyAudit()).toMatchObject({ ok: true, entries: 15 });
+  });
 });

@@ -150,9 +150,9 @@ export const adapterConfigSchema = {
           minimum: 0,
           maximum: 1000,
           default: 2,
-          description: 'how long a write waits for others to share its commit (SQLite)',
+          description: 'how long a write waits for others to share its commit',
         },
-        groupCommitMaxBatch: positiveInteger('most writes in one commit (SQLite)', 500, 100_000),
+        groupCommitMaxBatch: positiveInteger('most writes in one commit', 500, 100_000),
       },
     },
     log: {

@@ -23,11 +23,10 @@ export interface Dialect {
   read<R extends Row = Row>(sql: string, params?: readonly SqlValue[]): Promise<R[]>;
   /**
    * Runs `work` in a write transaction and resolves after its commit is durable. If `work`
-   * throws, its writes are rolled back and the promise rejects.
+   * throws, its writes are rolled back and the promise rejects. Writes are serial: both dialects
+   * run them through group commit, one group at a time, holding the audit chain's lock.
    */
   write<T>(work: (tx: Tx) => Promise<T>): Promise<T>;
-  /** Serialises appends to the audit chain until the transaction ends. */
-  lockAuditChain(tx: Tx): Promise<void>;
   /** Applies the migrations not yet applied, each in one transaction; returns their versions. */
   migrate(migrations: readonly Migration[]): Promise<number[]>;
   stats(): StoreStats;

@@ -1,9 +1,15 @@
-/** A write unit of work for {@link GroupCommitter}. */
-export type GroupWork<T> = () => Promise<T>;
+import type { Tx } from './dialect.js';
 
-/** The statements a group commit needs from a synchronous SQLite connection. */
-export interface GroupConnection {
-  exec(sql: string): void;
+/** A write unit of work for {@link GroupCommitter}. */
+export type GroupWork<T> = (tx: Tx) => Promise<T>;
+
+/** One connection for the duration of a group: transaction control, statements, release. */
+export interface GroupSession {
+  /** Runs a transaction-control statement (BEGIN, SAVEPOINT, COMMIT, ...). */
+  exec(sql: string): void | Promise<void>;
+  tx: Tx;
+  /** Gives the connection back; `broken` when it must not be used again. */
+  release(broken: boolean): void;
 }
 
 export interface GroupCommitOptions {
@@ -20,10 +26,11 @@ interface Pending {
 }
 
 /**
- * Group commit for SQLite: writes that arrive within `maxDelayMs` of each other run in ONE
- * transaction and share its one fsync, and each caller's promise settles only after that commit.
- * Each write runs inside its own savepoint, so one that fails is rolled back alone and the others
- * still commit. Groups run one after the other on the single writer connection.
+ * Group commit: writes that arrive within `maxDelayMs` of each other run in ONE transaction and
+ * share its one durable flush, and each caller's promise settles only after that commit. Each
+ * write runs inside its own savepoint, so one that fails is rolled back alone and the others still
+ * commit. Groups run one after the other, so writes (and the audit chain) are serial without a
+ * lock held across commits.
  */
 export class GroupCommitter {
   private queue: Pending[] = [];
@@ -33,9 +40,15 @@ export class GroupCommitter {
   private commits = 0;
   private writes = 0;
 
+  /**
+   * @param openSession - a connection for one group
+   * @param options - delay and size of a group
+   * @param begin - the statements that open a group's transaction (and take its locks)
+   */
   constructor(
-    private readonly connection: GroupConnection,
+    private readonly openSession: () => GroupSession | Promise<GroupSession>,
     private readonly options: GroupCommitOptions,
+    private readonly begin: readonly string[] = ['BEGIN'],
   ) {}
 
   /**
@@ -102,35 +115,41 @@ export class GroupCommitter {
   }
 
   private async commitGroup(group: Pending[]): Promise<void> {
+    let session: GroupSession;
+    try {
+      session = await this.openSession();
+    } catch (error) {
+      for (const pending of group) pending.reject(error);
+      return;
+    }
     const outcomes: { ok: boolean; value: unknown }[] = [];
+    let broken = false;
     try {
-      this.connection.exec('BEGIN IMMEDIATE');
-    } catch (error) {
-      for (const pending of group) pending.reject(error);
-      return;
-    }
-    for (const pending of group) {
-      this.connection.exec('SAVEPOINT work');
-      try {
-        const value = await pending.work();
-        this.connection.exec('RELEASE work');
-        outcomes.push({ ok: true, value });
-      } catch (error) {
-        this.connection.exec('ROLLBACK TO work');
-        this.connection.exec('RELEASE work');
-        outcomes.push({ ok: false, value: error });
+      for (const statement of this.begin) await session.exec(statement);
+      for (const pending of group) {
+        await session.exec('SAVEPOINT work');
+        try {
+          const value = await pending.work(session.tx);
+          await session.exec('RELEASE work');
+          outcomes.push({ ok: true, value });
+        } catch (error) {
+          await session.exec('ROLLBACK TO work');
+          await session.exec('RELEASE work');
+          outcomes.push({ ok: false, value: error });
+        }
       }
-    }
-    try {
-      this.connection.exec('COMMIT');
+      await session.exec('COMMIT');
     } catch (error) {
+      // BEGIN, a savepoint or COMMIT failed: nothing of the group is committed.
       try {
-        this.connection.exec('ROLLBACK');
+        await session.exec('ROLLBACK');
       } catch {
-        // COMMIT failing may already have rolled the transaction back.
+        broken = true; // a failed COMMIT may have rolled back already, or the connection is gone
       }
       for (const pending of group) pending.reject(error);
       return;
+    } finally {
+      session.release(broken);
     }
     this.commits += 1;
     this.writes += group.length;

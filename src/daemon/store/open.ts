@@ -12,11 +12,13 @@ export interface OpenStoreOptions {
   password?: string;
   /** PostgreSQL pool size (default 10). */
   poolSize?: number;
-  /** SQLite group commit (default: 2 ms, 500 writes). */
+  /** Group commit of writes (default: 2 ms, 500 writes). */
   groupCommit?: GroupCommitOptions;
   /** Told about errors of idle PostgreSQL connections. */
   onIdleError?: (error: Error) => void;
 }
+
+const DEFAULT_GROUP_COMMIT: GroupCommitOptions = { maxDelayMs: 2, maxBatch: 500 };
 
 export interface OpenStoreResult {
   store: Store;
@@ -42,7 +44,7 @@ export async function openStore(options: OpenStoreOptions): Promise<OpenStoreRes
     const { openSqlite } = await import('./dialects/sqlite.js');
     dialect = openSqlite({
       path: decodeURIComponent(path),
-      groupCommit: options.groupCommit ?? { maxDelayMs: 2, maxBatch: 500 },
+      groupCommit: options.groupCommit ?? DEFAULT_GROUP_COMMIT,
     });
   } else if (/^postgres(ql)?:\/\//.test(options.url)) {
     const { openPostgres } = await import('./dialects/postgres.js');
@@ -50,6 +52,7 @@ export async function openStore(options: OpenStoreOptions): Promise<OpenStoreRes
       url: options.url,
       password: options.password,
       poolSize: options.poolSize ?? 10,
+      groupCommit: options.groupCommit ?? DEFAULT_GROUP_COMMIT,
       onIdleError: options.onIdleError,
     });
   } else {

@@ -27,11 +27,13 @@ class LostWalletRace extends Error {}
  *
  * Audit trail: each append reads the last entry and chains to it inside the same transaction as
  * the change it records, so an entry exists exactly when its change committed. Appends must be
- * serial: SQLite's single writer gives that for free (and a group of writes chains in order);
- * PostgreSQL takes a transaction-scoped advisory lock as the last step before commit, which
- * serialises the commits of state-changing requests (one WAL flush after another).
+ * serial, and are: every write goes through the dialect's group commit, one group at a time,
+ * and each group holds the database's write lock (SQLite) or the audit advisory lock
+ * (PostgreSQL, so that two daemons on one database also chain in turn).
  */
 export class SqlStore implements Store {
+  private readonly auditHeads = new WeakMap<Tx, { seq: number; hash: string }>();
+
   constructor(private readonly db: Dialect) {}
 
   get dialect(): 'sqlite' | 'postgres' {
@@ -51,16 +53,16 @@ export class SqlStore implements Store {
     const existing = await this.findWallet(input.userId);
     if (existing) return { wallet: existing, created: false };
     try {
-      return await this.db.write(async (tx) => {
-        // Another write of the same group (SQLite) may have created it since the read above.
+      return await this.write(async (tx) => {
+        // Another write of the same group may have created it since the read above.
         const [again] = await tx.query(SQL.walletByUser, [input.userId]);
         if (again) return { wallet: toWallet(again), created: false };
         const [taken] = await tx.query<{ value: number }>(SQL.takeWalletIndex);
         const index = Number(taken!.value);
         const { address, did } = input.derive(index);
         const [row] = await tx.query(SQL.insertWallet, [input.userId, index, address, did, now()]);
-        // PostgreSQL: a concurrent transaction created it and committed first. Rolling back also
-        // returns the index we took, so indexes stay dense.
+        // Another daemon on the same PostgreSQL database created it and committed first. Rolling
+        // back also returns the index we took, so indexes stay dense.
         if (!row) throw new LostWalletRace();
         const wallet = toWallet(row);
         await this.appendIn(tx, input.audit(wallet));
@@ -87,9 +89,7 @@ export class SqlStore implements Store {
         activity: earlier,
       };
     };
-    return this.db.write(async (tx) => {
-      const [existing] = await tx.query(SQL.activityByKey, [activity.idempotencyKey]);
-      if (existing) return compare(existing);
+    return this.write(async (tx) => {
       const [row] = await tx.query(SQL.insertActivity, [
         activity.id,
         activity.idempotencyKey,
@@ -108,9 +108,9 @@ export class SqlStore implements Store {
         now(),
       ]);
       if (!row) {
-        // PostgreSQL: a concurrent transaction with the same key committed first.
-        const [winner] = await tx.query(SQL.activityByKey, [activity.idempotencyKey]);
-        return compare(winner!);
+        // The key is taken: by an earlier request, one earlier in this group, or another daemon.
+        const [earlier] = await tx.query(SQL.activityByKey, [activity.idempotencyKey]);
+        return compare(earlier!);
       }
       await this.appendIn(tx, audit);
       return { outcome: 'created', activity: toActivity(row) };
@@ -137,7 +137,7 @@ export class SqlStore implements Store {
   }
 
   appendAudit(entry: AuditInput): Promise<AuditEntry> {
-    return this.db.write((tx) => this.appendIn(tx, entry));
+    return this.write((tx) => this.appendIn(tx, entry));
   }
 
   async verifyAudit(): Promise<AuditVerification> {
@@ -179,9 +179,24 @@ export class SqlStore implements Store {
     return this.db.close();
   }
 
+  /**
+   * A write whose audit head is remembered for the rest of its group: each group has its own Tx
+   * and holds the write lock, so nobody else appends meanwhile. A failed write is rolled back to
+   * its savepoint, so what it remembered is forgotten.
+   */
+  private write<T>(work: (tx: Tx) => Promise<T>): Promise<T> {
+    return this.db.write(async (tx) => {
+      try {
+        return await work(tx);
+      } catch (error) {
+        this.auditHeads.delete(tx);
+        throw error;
+      }
+    });
+  }
+
   private async appendIn(tx: Tx, input: AuditInput): Promise<AuditEntry> {
-    await this.db.lockAuditChain(tx);
-    const [last] = await tx.query<{ seq: number; hash: string }>(SQL.lastAudit);
+    const last = this.auditHeads.get(tx) ?? (await tx.query<{ seq: number; hash: string }>(SQL.lastAudit))[0];
     const prevHash = last?.hash ?? AUDIT_GENESIS_HASH;
     const fields = {
       seq: Number(last?.seq ?? 0) + 1,
@@ -203,6 +218,7 @@ export class SqlStore implements Store {
       prevHash,
       hash,
     ]);
+    this.auditHeads.set(tx, { seq: fields.seq, hash });
     return { ...fields, prevHash, hash };
   }
 }

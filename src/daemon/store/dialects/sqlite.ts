@@ -3,7 +3,7 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { ErrorCodes, RemoteError } from '../../../core/errors.js';
 import type { Dialect, Row, SqlValue, Tx } from '../dialect.js';
-import { GroupCommitter, type GroupCommitOptions } from '../group-commit.js';
+import { GroupCommitter, type GroupCommitOptions, type GroupSession } from '../group-commit.js';
 import type { Migration } from '../migrations/index.js';
 
 export interface OpenSqliteOptions {
@@ -17,7 +17,8 @@ type Statement = Database.Statement<Record<string, SqlValue>, Row>;
 /**
  * Opens an SQLite database for the daemon: one writer connection whose writes go through group
  * commit, and one read-only connection for everything else, so a read never sees a group that is
- * still open.
+ * still open. better-sqlite3 is synchronous: a group's statements and its COMMIT (with the fsync)
+ * run on the event loop, about a millisecond for a whole group.
  *
  * Durability: `journal_mode=WAL` with `synchronous=FULL`. Every COMMIT appends the group to the
  * write-ahead log and fsyncs it before returning, so a transaction reported committed survives a
@@ -50,18 +51,23 @@ class SqliteDialect implements Dialect {
   private readonly committer: GroupCommitter;
   private readonly writerStatements = new Map<string, Statement>();
   private readonly readerStatements = new Map<string, Statement>();
-  private readonly tx: Tx;
 
   constructor(
     private readonly writer: Database.Database,
     private readonly reader: Database.Database,
     options: OpenSqliteOptions,
   ) {
-    this.committer = new GroupCommitter(writer, options.groupCommit);
-    this.tx = {
-      query: <R extends Row>(sql: string, params: readonly SqlValue[] = []) =>
-        Promise.resolve(run(this.writer, this.writerStatements, sql, params) as R[]),
-    };
+    // A Tx per group: what the repository remembers about a group stays with that group.
+    const session = (): GroupSession => ({
+      exec: (sql) => void writer.exec(sql),
+      tx: {
+        query: <R extends Row>(sql: string, params: readonly SqlValue[] = []) =>
+          Promise.resolve(run(this.writer, this.writerStatements, sql, params) as R[]),
+      },
+      release: () => {},
+    });
+    // IMMEDIATE: the group takes the write lock when it begins, not at its first write.
+    this.committer = new GroupCommitter(session, options.groupCommit, ['BEGIN IMMEDIATE']);
   }
 
   read<R extends Row = Row>(sql: string, params: readonly SqlValue[] = []): Promise<R[]> {
@@ -73,16 +79,9 @@ class SqliteDialect implements Dialect {
   }
 
   write<T>(work: (tx: Tx) => Promise<T>): Promise<T> {
-    return this.committer
-      .submit(() => work(this.tx))
-      .catch((error: unknown) => {
-        throw translate(error);
-      });
-  }
-
-  lockAuditChain(): Promise<void> {
-    // One writer connection and one group at a time: appends are already serialised.
-    return Promise.resolve();
+    return this.committer.submit(work).catch((error: unknown) => {
+      throw translate(error);
+    });
   }
 
   migrate(migrations: readonly Migration[]): Promise<number[]> {
