@@ -159,4 +159,6 @@ export const resultSchemas: Record<string, object> = {
       'warnings',
     ],
   ),
+  // Printed once the daemon listens; it then stays in the foreground.
+  'adapter start': object({ url: { type: 'string' }, network: { type: 'string' } }),
 };

@@ -182,12 +182,18 @@ describe('messages people read', () => {
     await expect(result.stderr).toMatchFileSnapshot('__snapshots__/messages/invalid-spec.txt');
   });
 
-  it.each([['init'], ['validate'], ['render'], ['genesis', 'extradata'], ['contracts', 'deploy'], ['snapshot'], ['restore']])(
-    '--help of %s',
-    async (...command) => {
-      const result = await runCli([...command, '--help']);
-      expect(result.exitCode).toBe(0);
-      await expect(result.stdout).toMatchFileSnapshot(`__snapshots__/help/${command.join('-')}.txt`);
-    },
-  );
+  it.each([
+    ['init'],
+    ['validate'],
+    ['render'],
+    ['genesis', 'extradata'],
+    ['contracts', 'deploy'],
+    ['snapshot'],
+    ['restore'],
+    ['adapter', 'start'],
+  ])('--help of %s', async (...command) => {
+    const result = await runCli([...command, '--help']);
+    expect(result.exitCode).toBe(0);
+    await expect(result.stdout).toMatchFileSnapshot(`__snapshots__/help/${command.join('-')}.txt`);
+  });
 });

@@ -11,7 +11,14 @@ import {
 } from '../keys/node-key.js';
 import { parseSpec } from '../spec/load.js';
 import type { NetworkSpec } from '../spec/types.js';
-import { DEPLOYER_KEYSTORE, MINTER_KEYSTORE, SPEC_FILE, adminKeystore, nodeKeyFile } from './layout.js';
+import {
+  DEPLOYER_KEYSTORE,
+  MINTER_KEYSTORE,
+  SPEC_FILE,
+  WALLET_MASTER_KEYSTORE,
+  adminKeystore,
+  nodeKeyFile,
+} from './layout.js';
 
 /** Where a node's identity comes from in a workspace. */
 export type NodeKeySource = 'key-file' | 'imported' | 'missing';
@@ -24,6 +31,8 @@ export interface NodeKeyState {
 export interface WorkspaceAccounts {
   deployer: string | undefined;
   minter: string | undefined;
+  /** Fingerprint (keystore address) of the adapter's wallet master secret. */
+  walletMaster: string | undefined;
   /** Admin address by organisation: from the spec, or from the generated keystore. */
   admins: Record<string, string | undefined>;
 }
@@ -85,6 +94,8 @@ export async function readWorkspace(dir: string): Promise<WorkspaceState> {
   const accounts: WorkspaceAccounts = {
     deployer: await readKeystoreAddress(dir, DEPLOYER_KEYSTORE, problems),
     minter: await readKeystoreAddress(dir, MINTER_KEYSTORE, problems),
+    // Every custodial wallet derives from it; render makes one only for a workspace without it.
+    walletMaster: await readKeystoreAddress(dir, WALLET_MASTER_KEYSTORE, problems, true),
     admins,
   };
   return { dir, spec, specText, specWarnings: warnings, nodes, accounts, problems };

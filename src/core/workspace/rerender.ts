@@ -6,7 +6,14 @@ import { encryptAccountKeys } from '../keys/keystore.js';
 import { formatNodeKeyFile, identityFromPrivateKey, type NodeIdentity } from '../keys/node-key.js';
 import { secretFile, type FileSet } from '../render/file-set.js';
 import { diffAgainstDisk, expectedFiles, findStaleNodeFiles } from './expected.js';
-import { ARCHIVE_DIR, DEV_PASSWORD_FILE, adminKeystore, archiveStamp, nodeKeyFile } from './layout.js';
+import {
+  ARCHIVE_DIR,
+  DEV_PASSWORD_FILE,
+  WALLET_MASTER_KEYSTORE,
+  adminKeystore,
+  archiveStamp,
+  nodeKeyFile,
+} from './layout.js';
 import { chooseKeystorePassword, type SuppliedSecret } from './password.js';
 import { formatProblem, readWorkspace } from './read.js';
 import { applyWorkspaceChanges } from './write.js';
@@ -79,19 +86,23 @@ export async function rerenderWorkspace(options: RerenderWorkspaceOptions): Prom
   const newOrganisations = state.spec.organisations.filter(
     (organisation) => !state.accounts.admins[organisation.name],
   );
-  if (newOrganisations.length > 0) {
+  // Keystores to make now, by path: admins of organisations new in the spec, and the wallet master
+  // secret of a workspace made before it existed. All in one batch: one scrypt derivation.
+  const newKeystores: Record<string, Uint8Array> = {};
+  for (const organisation of newOrganisations) {
+    newKeystores[adminKeystore(organisation.name)] = keySource.accountKey(`admin-${organisation.name}`);
+  }
+  if (!state.accounts.walletMaster)
+    newKeystores[WALLET_MASTER_KEYSTORE] = keySource.accountKey('wallet-master');
+  if (Object.keys(newKeystores).length > 0) {
     const password = await chooseKeystorePassword(state.spec, options.password, state.dir);
-    const keys = Object.fromEntries(
-      newOrganisations.map((organisation) => [
-        organisation.name,
-        keySource.accountKey(`admin-${organisation.name}`),
-      ]),
-    );
-    const keystores = await encryptAccountKeys(keys, password.value, password.strength);
-    for (const [organisation, keystore] of Object.entries(keystores)) {
-      admins[organisation] = keystore.address;
-      newFiles.set(adminKeystore(organisation), secretFile(keystore.json));
-      generatedKeys.push(adminKeystore(organisation));
+    const keystores = await encryptAccountKeys(newKeystores, password.value, password.strength);
+    for (const [path, keystore] of Object.entries(keystores)) {
+      newFiles.set(path, secretFile(keystore.json));
+      generatedKeys.push(path);
+    }
+    for (const organisation of newOrganisations) {
+      admins[organisation.name] = keystores[adminKeystore(organisation.name)]!.address;
     }
     if (password.generated) newFiles.set(DEV_PASSWORD_FILE, secretFile(`${password.value}\n`));
   }

@@ -362,6 +362,20 @@ describe('render', () => {
     await expect(validateWorkspace({ dir })).resolves.toMatchObject({ nodes: 4 });
   });
 
+  it('gives a workspace made before the wallet master secret existed one, and validate asks for it', async () => {
+    // Given a workspace without service/wallet-master.json
+    const { dir } = await aLocalWorkspace();
+    const { rm } = await import('node:fs/promises');
+    await rm(join(dir, 'service/wallet-master.json'));
+    const error = await expectRejection(validateWorkspace({ dir }), InputError);
+    expect(error.details).toContain('service/wallet-master.json: missing keystore (render generates one)');
+    // When render runs, it makes one (0600) with the workspace's password
+    const result = await rerenderWorkspace({ dir, dryRun: false, force: false, password: undefined });
+    expect(result.generatedKeys).toEqual(['service/wallet-master.json']);
+    expect((await stat(join(dir, 'service/wallet-master.json'))).mode & 0o777).toBe(0o600);
+    await expect(validateWorkspace({ dir })).resolves.toBeTruthy();
+  });
+
   it('switches a node from docker to systemd: the compose file goes, the unit comes', async () => {
     const { dir } = await aLocalWorkspace();
     const spec = join(dir, 'network.yaml');
