@@ -95,7 +95,7 @@ describe('loading the adapter configuration', () => {
     expect(error.details).toEqual([
       '(top level) (line 1): missing required property "deploymentsFile"',
       'colour (line 21): unknown property; expected one of $schema, network, chainId, rpcUrl, listen, database, signer, wallets, auth, http, intake, log, deploymentsFile',
-      'chainId (line 2): expected the chain id, found "one"',
+      'chainId (line 2): expected integer (the chain id), found "one"',
       'listen.port (line 6): expected a TCP port (0: any free port) (<= 65535), found 70000',
     ]);
   });

@@ -1,9 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { Ajv, type ErrorObject } from 'ajv';
-import { LineCounter, parseDocument, type Document } from 'yaml';
+import { Ajv } from 'ajv';
 import { ErrorCodes, InputError } from '../../core/errors.js';
-import { displayPath } from '../../core/spec/load.js';
+import { problemAt, readYaml, schemaProblems } from '../../core/yaml-validation.js';
 import { adapterConfigSchema } from './schema.js';
 import type { AdapterConfig, LoadedAdapterConfig } from './types.js';
 
@@ -48,30 +47,12 @@ export async function loadAdapterConfig(path: string): Promise<LoadedAdapterConf
  * @throws InputError (PC_CONFIG_INVALID)
  */
 export function parseAdapterConfig(text: string, source: string): AdapterConfig {
-  const lineCounter = new LineCounter();
-  const document = parseDocument(text, { lineCounter, prettyErrors: false });
-  if (document.errors.length > 0) {
-    throw invalid(
-      source,
-      document.errors.map((error) => {
-        const { line, col } = lineCounter.linePos(error.pos[0]);
-        return `line ${line}, column ${col}: ${error.message.split('\n')[0]}`;
-      }),
-    );
-  }
-  const data: unknown = document.toJS() ?? {};
+  const parsed = readYaml(text);
+  if ('syntaxErrors' in parsed) throw invalid(source, parsed.syntaxErrors);
   const validate = validator();
-  if (!validate(data)) {
-    const problems = (validate.errors ?? []).map((error) => {
-      const path = errorPath(error);
-      return `${displayPath(path)}${lineOf(document, lineCounter, path)}: ${describe(error)}`;
-    });
-    throw invalid(source, [...new Set(problems)]);
-  }
-  const config = data as AdapterConfig;
-  const problems = checkRules(config).map(
-    ({ path, message }) => `${displayPath(path)}${lineOf(document, lineCounter, path)}: ${message}`,
-  );
+  if (!validate(parsed.source.data)) throw invalid(source, schemaProblems(validate.errors, parsed.source));
+  const config = parsed.source.data as AdapterConfig;
+  const problems = checkRules(config).map(({ path, message }) => problemAt(parsed.source, path, message));
   if (problems.length > 0) throw invalid(source, problems);
   return resolvePaths(config, dirname(source));
 }
@@ -180,62 +161,4 @@ function invalid(source: string, details: string[]): InputError {
     `The adapter configuration ${source} is not valid (${details.length} problem${details.length === 1 ? '' : 's'})`,
     { details, hint: 'Fix every listed problem, or re-create the file with `peruri-chain render`.' },
   );
-}
-
-function errorPath(error: ErrorObject): (string | number)[] {
-  const segments = error.instancePath
-    .split('/')
-    .slice(1)
-    .map((segment) => segment.replace(/~1/g, '/').replace(/~0/g, '~'))
-    .map((segment) => (/^\d+$/.test(segment) ? Number(segment) : segment));
-  if (error.keyword === 'additionalProperties') segments.push(String(error.params.additionalProperty));
-  return segments;
-}
-
-function lineOf(document: Document, lineCounter: LineCounter, path: readonly (string | number)[]): string {
-  for (let length = path.length; length >= 0; length--) {
-    const node = length === 0 ? document.contents : document.getIn(path.slice(0, length), true);
-    const range = (node as { range?: [number, number, number] } | undefined)?.range;
-    if (range) return ` (line ${lineCounter.linePos(range[0]).line})`;
-  }
-  return '';
-}
-
-function describe(error: ErrorObject): string {
-  const found = `found ${describeValue(error.data)}`;
-  const description = (error.parentSchema as { description?: string } | undefined)?.description;
-  switch (error.keyword) {
-    case 'required':
-      return `missing required property "${String(error.params.missingProperty)}"`;
-    case 'additionalProperties':
-      return `unknown property; expected one of ${Object.keys(
-        (error.parentSchema as { properties?: object }).properties ?? {},
-      ).join(', ')}`;
-    case 'enum':
-      return `expected one of ${(error.params.allowedValues as unknown[]).map((value) => JSON.stringify(value)).join(', ')}, ${found}`;
-    case 'type':
-    case 'pattern':
-    case 'minimum':
-    case 'maximum':
-    case 'minLength':
-      return `expected ${description ?? error.message ?? 'a valid value'}${
-        error.keyword === 'minimum' || error.keyword === 'maximum'
-          ? ` (${String(error.params.comparison)} ${String(error.params.limit)})`
-          : ''
-      }, ${found}`;
-    default:
-      return `${error.message ?? 'invalid'}, ${found}`;
-  }
-}
-
-function describeValue(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return `a list of ${value.length}`;
-  if (typeof value === 'object') return 'an object';
-  if (typeof value === 'string') {
-    // A URL in the wrong place may still carry a password: never echo it.
-    const shown = value.replace(/\/\/([^/@:]*):[^/@]*@/, '//$1:***@');
-    return JSON.stringify(shown.length > 80 ? `${shown.slice(0, 77)}...` : shown);
-  }
-  return String(value);
 }
