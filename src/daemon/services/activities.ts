@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { ErrorCodes, InputError, RefusedError } from '../../core/errors.js';
 import { canonicalJson } from '../canonical-json.js';
 import type { ActivityKind, ActivityRecord, AuditInput, NewActivity, Store } from '../store/types.js';
-import type { ActivityHasher } from './refs.js';
+import type { ActivityDetails, ActivityHasher } from './refs.js';
 import type { WalletService } from './wallets.js';
 
 const UINT256_MAX = (1n << 256n) - 1n;
@@ -38,14 +38,9 @@ export interface IntakeResult {
   activity: ActivityRecord;
 }
 
-interface Normalised {
+/** A request after checks: the details a detail hash covers, before the activity has an id. */
+interface Normalised extends Omit<ActivityDetails, 'id' | 'kind'> {
   kind: ActivityKind;
-  userId: string;
-  type: string;
-  occurredAt: string;
-  payload: Record<string, unknown> | null;
-  points: string;
-  badge: { id: string; amount: string } | null;
 }
 
 /**
