@@ -6,8 +6,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Docker from 'dockerode';
 import { create as createTar } from 'tar';
-import { describe, expect, it } from 'vitest';
+
 import { runLocal } from '../../src/io/exec.js';
+import { describeRequiring } from './requirement.js';
 
 /** Debian's Docker engine (package docker.io). */
 export const DOCKERD_BINARY = '/usr/sbin/dockerd';
@@ -47,17 +48,7 @@ export function dockerdUnavailable(): string | undefined {
  * @param body - declares the tests
  */
 export function describeWithDockerd(title: string, body: () => void): void {
-  const reason = dockerdUnavailable();
-  if (reason === undefined) {
-    describe(title, body);
-    return;
-  }
-  if (process.env.CI === 'true') {
-    it(`${title}: Docker engine present`, () => expect.fail(reason));
-  } else {
-    console.warn(`Skipping "${title}": ${reason}`);
-    it.skip(`${title} (skipped: ${reason})`, () => {});
-  }
+  describeRequiring(title, 'Docker engine', dockerdUnavailable(), body);
 }
 
 /**

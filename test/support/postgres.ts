@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import { afterAll, beforeAll, describe, onTestFinished } from 'vitest';
+import { declareMissing } from './requirement.js';
 
 /** The machine's PostgreSQL as an administrator reaches it (trust auth on loopback). */
 export const POSTGRES_ADMIN_URL =
@@ -30,12 +31,7 @@ export function describeWithPostgres(title: string, body: (postgres: TestPostgre
   describe(title, async () => {
     const reason = await unreachable();
     if (reason) {
-      if (process.env.CI === 'true') {
-        it('PostgreSQL is reachable', () => expect.fail(reason));
-      } else {
-        console.warn(`Skipping "${title}": ${reason}`);
-        it.skip(`${title} (skipped: ${reason})`, () => {});
-      }
+      declareMissing(title, 'PostgreSQL', reason);
       return;
     }
     const name = `peruri_test_${randomBytes(6).toString('hex')}`;

@@ -1,7 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { expect } from 'vitest';
 import { InputError } from '../../src/core/errors.js';
+import { describeRequiring } from './requirement.js';
 
 // The shared reference data sits beside the repository: <root>/../shared/reference/.
 const REFERENCE_DIR = fileURLToPath(new URL('../../../shared/reference/', import.meta.url));
@@ -15,17 +16,8 @@ const REFERENCE_DIR = fileURLToPath(new URL('../../../shared/reference/', import
  */
 export function describeWithReference<T>(title: string, file: string, body: (data: T) => void): void {
   const path = `${REFERENCE_DIR}${file}`;
-  if (existsSync(path)) {
-    describe(title, () => body(JSON.parse(readFileSync(path, 'utf8')) as T));
-    return;
-  }
-  const reason = `the reference data is not at ${path}`;
-  if (process.env.CI === 'true') {
-    it(`${title}: reference data present`, () => expect.fail(reason));
-  } else {
-    console.warn(`Skipping "${title}": ${reason}`);
-    it.skip(`${title} (skipped: ${reason})`, () => {});
-  }
+  const reason = existsSync(path) ? undefined : `the reference data is not at ${path}`;
+  describeRequiring(title, 'reference data', reason, () => body(JSON.parse(readFileSync(path, 'utf8')) as T));
 }
 
 /** The InputError an action throws (fails the test when it throws nothing or something else). */

@@ -4,8 +4,9 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { connect, createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it, onTestFinished } from 'vitest';
+import { onTestFinished } from 'vitest';
 import { runLocal } from '../../src/io/exec.js';
+import { describeRequiring } from './requirement.js';
 
 /** Debian's OpenSSH server; sshd must be started by its absolute path (it re-executes itself). */
 export const SSHD_BINARY = '/usr/sbin/sshd';
@@ -60,17 +61,7 @@ export function sshdUnavailable(): string | undefined {
  * @param body - declares the tests
  */
 export function describeWithSshd(title: string, body: () => void): void {
-  const reason = sshdUnavailable();
-  if (reason === undefined) {
-    describe(title, body);
-    return;
-  }
-  if (process.env.CI === 'true') {
-    it(`${title}: OpenSSH server present`, () => expect.fail(reason));
-  } else {
-    console.warn(`Skipping "${title}": ${reason}`);
-    it.skip(`${title} (skipped: ${reason})`, () => {});
-  }
+  describeRequiring(title, 'OpenSSH server', sshdUnavailable(), body);
 }
 
 /**
