@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { InputError, InterruptedError, RemoteError } from '../core/errors.js';
 import { connectRpc, redactUrl } from './rpc.js';
+import { rejectionOf } from '../../test/support/net.js';
 
 /** What a fake endpoint does with one JSON-RPC method: an HTTP status and body, or silence. */
 type Answer = { status: number; body: unknown } | 'silence';
@@ -43,15 +44,6 @@ async function anEndpoint(answer: (method: string) => Answer) {
       }),
   );
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, methods };
-}
-
-async function rejectionOf(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a rejection, but the promise resolved');
 }
 
 describe('connectRpc', () => {

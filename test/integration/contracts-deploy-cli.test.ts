@@ -1,11 +1,12 @@
 import { access, readFile, stat } from 'node:fs/promises';
-import { createServer } from 'node:net';
+
 import { join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { decryptAccountKey } from '../../src/core/keys/keystore.js';
 import { startAnvil, type AnvilNode } from '../support/anvil.js';
 import { runCli } from '../support/cli.js';
 import { aTempDir } from '../support/temp-dir.js';
+import { freePort } from '../support/net.js';
 
 const CONTRACTS = ['PointsToken', 'Badges', 'ActivityLog'];
 
@@ -82,19 +83,6 @@ async function codeAt(url: string, address: string): Promise<string> {
     body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'eth_getCode', params: [address, 'latest'] }),
   });
   return ((await response.json()) as { result: string }).result;
-}
-
-// A loopback port that was free a moment ago and has nothing listening on it.
-async function aClosedPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 async function exists(path: string): Promise<boolean> {
@@ -234,7 +222,7 @@ describe('contracts deploy (built CLI against anvil)', () => {
   it('exits 4 naming the URL when the RPC endpoint cannot be reached', async () => {
     // Given a workspace and a loopback port nothing listens on
     const ws = await aWorkspace();
-    const url = `http://127.0.0.1:${await aClosedPort()}`;
+    const url = `http://127.0.0.1:${await freePort()}`;
 
     // When it is asked to deploy there
     const run = await deploy(ws, url);

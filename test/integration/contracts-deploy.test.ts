@@ -10,6 +10,7 @@ import type { DeploymentsRecord } from '../../src/core/contracts/record.js';
 import { InputError, RefusedError, RemoteError } from '../../src/core/errors.js';
 import { connectRpc } from '../../src/io/rpc.js';
 import { startAnvil, type AnvilNode } from '../support/anvil.js';
+import { rejectionOf } from '../support/net.js';
 
 interface Chain {
   node: AnvilNode;
@@ -50,15 +51,6 @@ async function aChain({ chainId = 31337 }: { chainId?: number } = {}): Promise<C
       ...overrides,
     }),
   };
-}
-
-async function rejectionOf(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a rejection, but the promise resolved');
 }
 
 describe('deployContracts', () => {

@@ -12,7 +12,8 @@ import {
 import { runLocal } from '../../src/io/exec.js';
 import { recordHostKey } from '../../src/io/known-hosts.js';
 import { chooseSshAuth, connectSsh, type ConnectSshOptions, type SshMachine } from '../../src/io/ssh.js';
-import { aRunningSshAgent, aRunningSshd, describeWithSshd, freePort, type Sshd } from '../support/sshd.js';
+import { aRunningSshAgent, aRunningSshd, describeWithSshd, type Sshd } from '../support/sshd.js';
+import { freePort } from '../support/net.js';
 import { aTempDir, snapshotTree } from '../support/temp-dir.js';
 
 // Connection options for a test server, with a known_hosts file of the test's own.

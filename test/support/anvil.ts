@@ -1,8 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
-import { createServer } from 'node:net';
+
 import path from 'node:path';
 import { HDNodeWallet, Mnemonic } from 'ethers';
+import { freePort } from './net.js';
 
 /** Options of {@link startAnvil}. */
 export interface StartAnvilOptions {
@@ -165,18 +166,6 @@ function anvilBinary(): string {
     'bin',
     'anvil',
   );
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 let accounts: AnvilAccount[] | undefined;
