@@ -106,8 +106,9 @@ export function buildApp(deps: AppDeps): BuiltApp {
   // JSON only: without this, fastify's text/plain parser would take a plain body (then 400); a
   // body in any other media type is 415.
   app.removeContentTypeParser('text/plain');
-  app.register(storePlugin, { store: deps.store });
-  app.register(lifecyclePlugin, { lifecycle: deps.lifecycle ?? { draining: false } });
+  const lifecycle = deps.lifecycle ?? { draining: false };
+  app.register(storePlugin, { store: deps.store, beforeClose: () => lifecycle.background });
+  app.register(lifecyclePlugin, { lifecycle });
   app.register(authPlugin, { verifier: deps.verifier });
   app.register(observabilityPlugin, { metrics });
   app.addSchema(errorBodySchema);

@@ -13,6 +13,10 @@ import { keystoreSigner, type Signer } from './services/signer.js';
 import { WalletService } from './services/wallets.js';
 import { openStore } from './store/open.js';
 import type { Store } from './store/types.js';
+import { jsonRpcMirrorChain, type MirrorChain } from './worker/chain.js';
+import { readMirrorDeployment } from './worker/deployment.js';
+import { EvidenceReader } from './worker/evidence.js';
+import { MirrorWorker } from './worker/mirror-worker.js';
 
 export interface CreateDaemonOptions {
   /** Where secrets named in the configuration are read from. */
@@ -20,6 +24,8 @@ export interface CreateDaemonOptions {
   logger: Logger;
   /** Replaces the JSON-RPC chain probe (tests). */
   chainProbe?: ChainProbe;
+  /** Replaces the mirror worker's JSON-RPC connection (tests). */
+  mirrorChain?: MirrorChain;
   processMetrics?: boolean;
 }
 
@@ -27,8 +33,10 @@ export interface CreateDaemonOptions {
 export interface Daemon {
   app: FastifyInstance;
   store: Store;
-  /** For the mirror worker (a later part); checked against the configuration at start. */
+  /** The mirror worker's signer; checked against the configuration at start. */
   signer: Signer;
+  /** Not running until `start(signal)`; startDaemon starts it once the server listens. */
+  worker: MirrorWorker;
   master: WalletMaster;
   lifecycle: Lifecycle;
   metrics: DaemonMetrics;
@@ -77,12 +85,13 @@ export async function createDaemon(config: AdapterConfig, options: CreateDaemonO
     const rpc = options.chainProbe
       ? undefined
       : rpcChainProbe({ rpcUrl: config.rpcUrl, chainId: config.chainId });
+    const mirrorChain = options.mirrorChain ?? jsonRpcMirrorChain(config.rpcUrl, config.chainId);
     const wallets = new WalletService(store, master.deriver, config.wallets.didMethod);
     const lifecycle: Lifecycle = { draining: false };
     const { app, metrics } = buildApp({
       store,
       wallets,
-      activities: new ActivityService(store, wallets, master.hasher),
+      activities: new ActivityService(store, wallets, master.hasher, new EvidenceReader(store.mirror)),
       verifier,
       chainProbe: options.chainProbe ?? rpc!.probe,
       logger: options.logger,
@@ -90,9 +99,22 @@ export async function createDaemon(config: AdapterConfig, options: CreateDaemonO
       tls: secrets.tls,
       lifecycle,
       processMetrics: options.processMetrics,
-      onClose: () => rpc?.close(),
+      onClose: () => {
+        rpc?.close();
+        mirrorChain.close();
+      },
     });
-    return { app, store, signer, master, lifecycle, metrics };
+    const worker = new MirrorWorker({
+      store,
+      chain: mirrorChain,
+      signer,
+      chainId: config.chainId,
+      deployment: () => readMirrorDeployment(config.deploymentsFile, config.chainId),
+      settings: config.mirror,
+      metrics: metrics.mirror,
+      logger: options.logger.child({ part: 'mirror' }),
+    });
+    return { app, store, signer, master, lifecycle, metrics, worker };
   } catch (error) {
     await store.close();
     throw error;

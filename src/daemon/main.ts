@@ -60,10 +60,14 @@ export async function startDaemon(options: StartDaemonOptions): Promise<StartDae
     const address = daemon.app.server.address() as AddressInfo;
     const url = `${config.auth.mtls ? 'https' : 'http'}://${urlHost(config.listen.host)}:${address.port}`;
     logger.info({ url }, 'listening');
+    const stopWorker = new AbortController();
+    const worker = daemon.worker.start(stopWorker.signal).catch((error: unknown) => {
+      logger.error({ err: error }, 'the mirror worker stopped on an error');
+    });
     options.onListening?.({ url, network: config.network });
 
     await aborted(options.signal);
-    const shutdown = await stop(daemon, config.http.shutdownTimeoutMs, logger);
+    const shutdown = await stop(daemon, { worker, stopWorker }, config.http.shutdownTimeoutMs, logger);
     logger.info({ shutdown }, 'stopped');
     return { url, shutdown };
   } finally {
@@ -71,14 +75,29 @@ export async function startDaemon(options: StartDaemonOptions): Promise<StartDae
   }
 }
 
-async function stop(daemon: Daemon, timeoutMs: number, logger: Logger): Promise<'clean' | 'timeout'> {
+/**
+ * The shutdown order (STYLE rule 14): new requests get 503 and no new connection is taken; the
+ * worker stops cutting batches and finishes the round it is in (what it signed but did not see
+ * mined is resumed by the next start); requests in flight finish; then the RPC connections and
+ * the database close in the app's onClose hooks, the store only once the worker has stopped. All
+ * of it within `timeoutMs`.
+ */
+async function stop(
+  daemon: Daemon,
+  running: { worker: Promise<void>; stopWorker: AbortController },
+  timeoutMs: number,
+  logger: Logger,
+): Promise<'clean' | 'timeout'> {
   logger.info({ timeoutMs }, 'shutting down: new requests get 503, requests in flight may finish');
   daemon.lifecycle.draining = true;
-  const closing = daemon.app.close();
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<'timeout'>((resolve) => {
     timer = setTimeout(() => resolve('timeout'), timeoutMs);
   });
+  // The store waits for the worker (its onClose), but not beyond the limit.
+  daemon.lifecycle.background = Promise.race([running.worker, deadline.then(() => undefined)]);
+  running.stopWorker.abort();
+  const closing = daemon.app.close();
   const outcome = await Promise.race([closing.then(() => 'clean' as const), deadline]);
   clearTimeout(timer);
   if (outcome === 'timeout') {

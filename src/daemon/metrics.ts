@@ -1,5 +1,6 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Store } from './store/types.js';
+import { createMirrorMetrics, type MirrorMetrics } from './worker/metrics.js';
 
 /** The daemon's Prometheus metrics, in a registry of its own (never prom-client's global one). */
 export interface DaemonMetrics {
@@ -8,6 +9,7 @@ export interface DaemonMetrics {
   intake: Counter<'kind' | 'outcome'>;
   /** Request latency by method, route pattern and status. */
   requestDuration: Histogram<'method' | 'route' | 'status_code'>;
+  mirror: MirrorMetrics;
 }
 
 /**
@@ -57,5 +59,5 @@ export function createMetrics(store: Store, options: { processMetrics: boolean }
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
     registers: [registry],
   });
-  return { registry, intake, requestDuration };
+  return { registry, intake, requestDuration, mirror: createMirrorMetrics(registry, prefix) };
 }

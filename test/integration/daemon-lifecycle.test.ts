@@ -123,11 +123,12 @@ describe('daemon shutdown', () => {
     expect(JSON.parse(answer.body)).toMatchObject({ code: 'PC_NOT_READY' });
     // And the daemon reports a clean stop, in order: drain, the request's end, the store, stopped
     expect(await daemon.done).toEqual({ url: daemon.url, shutdown: 'clean' });
-    const messages = daemon.logs
+    const lines = daemon.logs
       .join('')
       .split('\n')
       .filter(Boolean)
-      .map((line) => (JSON.parse(line) as { msg: string }).msg);
+      .map((line) => JSON.parse(line) as { msg: string; part?: string });
+    const messages = lines.filter((line) => line.part !== 'mirror').map((line) => line.msg);
     expect(
       messages.slice(messages.indexOf('shutting down: new requests get 503, requests in flight may finish')),
     ).toEqual([
@@ -137,6 +138,10 @@ describe('daemon shutdown', () => {
       'closing the store',
       'stopped',
     ]);
+    // the mirror worker (waiting for the silent chain) stopped before the store closed
+    const all = lines.map((line) => line.msg);
+    expect(all.indexOf('mirror worker stopped')).toBeGreaterThan(-1);
+    expect(all.indexOf('mirror worker stopped')).toBeLessThan(all.indexOf('closing the store'));
   });
 
   it('answers 503 on a kept-alive connection while draining', async () => {

@@ -97,10 +97,11 @@ function storeSuite(aBackend: () => Promise<Backend>): void {
     const second = await openStore({ url: backend.url });
     await second.store.close();
     // Then the first open migrated and the second found the schema current
-    expect(first.applied).toEqual([1]);
+    expect(first.applied).toEqual([1, 2]);
     expect(second.applied).toEqual([]);
     expect(await backend.raw('SELECT version, name FROM schema_migrations')).toEqual([
       { version: 1, name: 'initial' },
+      { version: 2, name: 'mirror-outbox' },
     ]);
   });
 

@@ -12,6 +12,10 @@ export interface StartAnvilOptions {
   blockTime?: number;
   /** The EVM; London by default, as the network's genesis. */
   hardfork?: 'london' | 'shanghai' | 'cancun' | 'prague';
+  /** The block gas limit (anvil's default is 30,000,000). */
+  gasLimit?: number;
+  /** A port to bind instead of a free one (to restart a node where it was). */
+  port?: number;
   /** How long to wait for the first answer to eth_chainId (default 10,000 ms). */
   readyTimeoutMs?: number;
 }
@@ -44,6 +48,7 @@ const ACCOUNT_COUNT = 10;
 export async function startAnvil(options: StartAnvilOptions): Promise<AnvilNode> {
   // The port is free when picked but could be taken before anvil binds it (parallel test files):
   // anvil then exits at once and another port is tried.
+  if (options.port !== undefined) return launch(options.port, options);
   for (let attempt = 1; ; attempt++) {
     const port = await freePort();
     try {
@@ -76,6 +81,7 @@ async function launch(port: number, options: StartAnvilOptions): Promise<AnvilNo
     DEFAULT_MNEMONIC,
   ];
   if (options.blockTime !== undefined) args.push('--block-time', String(options.blockTime));
+  if (options.gasLimit !== undefined) args.push('--gas-limit', String(options.gasLimit));
   const child = spawn(anvilBinary(), args, { stdio: ['ignore', 'pipe', 'pipe'] });
   // Output must be drained or anvil blocks on a full pipe; the tail explains a failed start.
   let tail = '';

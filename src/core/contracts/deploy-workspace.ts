@@ -20,6 +20,8 @@ import { parseDeploymentsRecord, type DeploymentsRecord } from './record.js';
 
 /** Where a workspace records its contract deployments. */
 export const DEPLOYMENTS_FILE = 'deployments.json';
+/** The copy the adapter reads, in the service machine's folder. */
+export const SERVICE_DEPLOYMENTS_FILE = 'service/deployments.json';
 
 /** Options of {@link deployWorkspaceContracts}. */
 export interface DeployWorkspaceContractsOptions {
@@ -387,12 +389,17 @@ async function plan(ctx: DeployWorkspaceContext): Promise<void> {
 
 // Written to a temporary name and renamed, so a crash never leaves half a record; called after
 // each mined deployment, so an interrupted run resumes from it.
+/**
+ * Writes the record, and its copy in the service machine's folder: the adapter reads its contract
+ * addresses from there (adapter.yaml `deploymentsFile`), and `deploy` ships that folder as it is.
+ */
 async function writeRecord(dir: string, record: DeploymentsRecord): Promise<void> {
-  const target = join(dir, DEPLOYMENTS_FILE);
-  const temporary = `${target}.tmp-${randomBytes(4).toString('hex')}`;
-  await writeFile(temporary, `${JSON.stringify(record, null, 2)}\n`, { mode: 0o644 });
-  await chmod(temporary, 0o644);
-  await rename(temporary, target);
+  for (const target of [join(dir, DEPLOYMENTS_FILE), join(dir, SERVICE_DEPLOYMENTS_FILE)]) {
+    const temporary = `${target}.tmp-${randomBytes(4).toString('hex')}`;
+    await writeFile(temporary, `${JSON.stringify(record, null, 2)}\n`, { mode: 0o644 });
+    await chmod(temporary, 0o644);
+    await rename(temporary, target);
+  }
 }
 
 async function archiveRecord(dir: string): Promise<string> {

@@ -94,7 +94,7 @@ describe('loading the adapter configuration', () => {
     expect(error.message).toContain('(4 problems)');
     expect(error.details).toEqual([
       '(top level) (line 1): missing required property "deploymentsFile"',
-      'colour (line 21): unknown property; expected one of $schema, network, chainId, rpcUrl, listen, database, signer, wallets, auth, http, intake, log, deploymentsFile',
+      'colour (line 21): unknown property; expected one of $schema, network, chainId, rpcUrl, listen, database, signer, wallets, auth, http, intake, mirror, log, deploymentsFile',
       'chainId (line 2): expected integer (the chain id), found "one"',
       'listen.port (line 6): expected a TCP port (0: any free port) (<= 65535), found 70000',
     ]);

@@ -155,6 +155,34 @@ export const adapterConfigSchema = {
         groupCommitMaxBatch: positiveInteger('most writes in one commit', 500, 100_000),
       },
     },
+    mirror: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      description: 'how the mirror worker batches activities on-chain',
+      properties: {
+        batchMaxSize: positiveInteger('most activities in one batch (one Merkle root)', 10_000, 100_000),
+        batchIntervalMs: positiveInteger('how long activities wait for a batch to fill', 1_000, 600_000),
+        maxEntriesPerTx: positiveInteger('payments in one mint transaction', 400, 2_000),
+        maxBatchesInFlight: positiveInteger(
+          'batches sent and not yet settled before cutting waits',
+          8,
+          1_000,
+        ),
+        pollIntervalMs: positiveInteger('pause between worker rounds', 250, 60_000),
+        indexBlocksPerQuery: positiveInteger('blocks per event query of the balance index', 2_000, 100_000),
+        retry: {
+          type: 'object',
+          additionalProperties: false,
+          default: {},
+          properties: {
+            maxAttempts: positiveInteger('attempts of a failing batch part before the batch fails', 5, 100),
+            baseDelayMs: positiveInteger('first retry delay, doubled each time', 2_000, 3_600_000),
+            maxDelayMs: positiveInteger('longest retry delay', 60_000, 86_400_000),
+          },
+        },
+      },
+    },
     log: {
       type: 'object',
       additionalProperties: false,

@@ -1,3 +1,5 @@
+import type { MirrorSettings } from '../worker/mirror-worker.js';
+
 /**
  * The adapter daemon's configuration (`service/adapter.yaml`), as the rest of the daemon sees it
  * after validation: defaults filled in, relative paths resolved against the file's folder.
@@ -62,6 +64,7 @@ export interface AdapterConfig {
   auth: { jwt: JwtConfig; mtls?: MtlsConfig };
   http: { bodyLimitBytes: number; shutdownTimeoutMs: number };
   intake: { groupCommitMaxDelayMs: number; groupCommitMaxBatch: number };
+  mirror: MirrorSettings;
   log: { level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent' };
   deploymentsFile: string;
 }

@@ -5,6 +5,8 @@ import { ErrorCodes, RefusedError } from '../../core/errors.js';
 /** Shared with main: set `draining` when shutdown starts. */
 export interface Lifecycle {
   draining: boolean;
+  /** Work outside requests (the mirror worker) that must end before the store closes. */
+  background?: Promise<void>;
 }
 
 /**

@@ -58,7 +58,7 @@ export function mintTokenRoute(app: FastifyInstance, context: RouteContext): voi
       },
     },
     async (request, reply) => {
-      const { outcome, activity } = await context.activities
+      const { outcome, activity: accepted } = await context.activities
         .mint({
           ...request.body,
           idempotencyKey: request.headers['idempotency-key'],
@@ -72,9 +72,11 @@ export function mintTokenRoute(app: FastifyInstance, context: RouteContext): voi
         });
       context.metrics.intake.inc({ kind: 'mint', outcome });
       if (outcome === 'replayed') reply.header('idempotent-replayed', 'true');
+      // A replay may come after the mint was sent: its evidence is [anchor, points mint].
+      const activity = outcome === 'replayed' ? await context.activities.withEvidence(accepted) : accepted;
       return reply
         .code(202)
-        .send({ id: activity.id, status: activity.status, txHash: activity.txHashes[0] ?? null });
+        .send({ id: activity.id, status: activity.status, txHash: activity.txHashes[1] ?? null });
     },
   );
 }

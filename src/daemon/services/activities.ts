@@ -4,6 +4,7 @@ import { canonicalJson } from '../canonical-json.js';
 import type { ActivityKind, ActivityRecord, AuditInput, NewActivity, Store } from '../store/types.js';
 import type { ActivityDetails, ActivityHasher } from './refs.js';
 import type { WalletService } from './wallets.js';
+import type { EvidenceReader } from '../worker/evidence.js';
 
 const UINT256_MAX = (1n << 256n) - 1n;
 
@@ -53,6 +54,7 @@ export class ActivityService {
     private readonly store: Store,
     private readonly wallets: WalletService,
     private readonly hasher: ActivityHasher,
+    private readonly evidence?: EvidenceReader,
   ) {}
 
   /**
@@ -130,7 +132,20 @@ export class ActivityService {
   async get(id: string): Promise<ActivityRecord> {
     const activity = await this.store.getActivity(id);
     if (!activity) throw new InputError(ErrorCodes.NOT_FOUND, `No activity ${id}`);
-    return activity;
+    return this.withEvidence(activity);
+  }
+
+  /** The activity with its leaf, proof and transactions, derived from its batch. */
+  async withEvidence(activity: ActivityRecord): Promise<ActivityRecord> {
+    if (!this.evidence || !activity.batchId) return activity;
+    const evidence = await this.evidence.of(activity);
+    return {
+      ...activity,
+      merkleRoot: evidence.merkleRoot ?? activity.merkleRoot,
+      leafHash: evidence.leaf,
+      proof: evidence.proof,
+      txHashes: evidence.txHashes,
+    };
   }
 
   private async accept(

@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
 import { canonicalJson } from '../canonical-json.js';
-import type { AuditEntry } from './types.js';
+import type { Dialect, Tx } from './dialect.js';
+import { SQL } from './sql.js';
+import type { AuditEntry, AuditInput } from './types.js';
 
 /** The `prev_hash` of the first entry. */
 export const AUDIT_GENESIS_HASH = '0'.repeat(64);
@@ -41,4 +43,55 @@ export function auditEntryProblem(
   if (entry.prevHash !== prevHash) return 'its prev_hash is not the hash of the entry before it';
   if (auditEntryHash(prevHash, entry) !== entry.hash) return 'its content does not match its hash';
   return undefined;
+}
+
+/**
+ * Appends to the audit trail inside write transactions. Each append reads the last entry and chains
+ * to it in the same transaction as the change it records, so an entry exists exactly when its
+ * change committed. Appends are serial: every write goes through the dialect's group commit, one
+ * group at a time, holding the write lock (SQLite) or the audit advisory lock (PostgreSQL). Within
+ * a group the head is remembered per Tx; a write that fails is rolled back to its savepoint, so
+ * what it remembered is forgotten.
+ */
+export class AuditChain {
+  private readonly heads = new WeakMap<Tx, { seq: number; hash: string }>();
+
+  /** Runs `work` as one write of `db`, forgetting the group's remembered head if it fails. */
+  write<T>(db: Dialect, work: (tx: Tx) => Promise<T>): Promise<T> {
+    return db.write(async (tx) => {
+      try {
+        return await work(tx);
+      } catch (error) {
+        this.heads.delete(tx);
+        throw error;
+      }
+    });
+  }
+
+  async append(tx: Tx, input: AuditInput): Promise<AuditEntry> {
+    const last = this.heads.get(tx) ?? (await tx.query<{ seq: number; hash: string }>(SQL.lastAudit))[0];
+    const prevHash = last?.hash ?? AUDIT_GENESIS_HASH;
+    const fields = {
+      seq: Number(last?.seq ?? 0) + 1,
+      at: new Date().toISOString(),
+      actor: input.actor,
+      action: input.action,
+      subject: input.subject,
+      // Stored as its canonical text, so the stored bytes are the hashed bytes.
+      details: JSON.parse(canonicalJson(input.details)) as Record<string, unknown>,
+    };
+    const hash = auditEntryHash(prevHash, fields);
+    await tx.query(SQL.insertAudit, [
+      fields.seq,
+      fields.at,
+      fields.actor,
+      fields.action,
+      fields.subject,
+      canonicalJson(fields.details),
+      prevHash,
+      hash,
+    ]);
+    this.heads.set(tx, { seq: fields.seq, hash });
+    return { ...fields, prevHash, hash };
+  }
 }

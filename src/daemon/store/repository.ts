@@ -1,6 +1,9 @@
 import { canonicalJson } from '../canonical-json.js';
-import { AUDIT_GENESIS_HASH, auditEntryHash, auditEntryProblem } from './audit.js';
+import { AUDIT_GENESIS_HASH, AuditChain, auditEntryProblem } from './audit.js';
 import type { Dialect, Row, Tx } from './dialect.js';
+import { now, toActivity, toAuditEntry, toWallet } from './rows.js';
+import { SqlMirrorStore } from './mirror-repository.js';
+import type { MirrorStore } from './mirror-types.js';
 import { SQL } from './sql.js';
 import {
   STORE_TABLES,
@@ -32,9 +35,13 @@ class LostWalletRace extends Error {}
  * (PostgreSQL, so that two daemons on one database also chain in turn).
  */
 export class SqlStore implements Store {
-  private readonly auditHeads = new WeakMap<Tx, { seq: number; hash: string }>();
+  private readonly audit = new AuditChain();
+  /** The mirror worker's side, sharing this store's connections and audit chain. */
+  readonly mirror: MirrorStore;
 
-  constructor(private readonly db: Dialect) {}
+  constructor(private readonly db: Dialect) {
+    this.mirror = new SqlMirrorStore(db, this.audit);
+  }
 
   get dialect(): 'sqlite' | 'postgres' {
     return this.db.name;
@@ -179,118 +186,11 @@ export class SqlStore implements Store {
     return this.db.close();
   }
 
-  /**
-   * A write whose audit head is remembered for the rest of its group: each group has its own Tx
-   * and holds the write lock, so nobody else appends meanwhile. A failed write is rolled back to
-   * its savepoint, so what it remembered is forgotten.
-   */
   private write<T>(work: (tx: Tx) => Promise<T>): Promise<T> {
-    return this.db.write(async (tx) => {
-      try {
-        return await work(tx);
-      } catch (error) {
-        this.auditHeads.delete(tx);
-        throw error;
-      }
-    });
+    return this.audit.write(this.db, work);
   }
 
-  private async appendIn(tx: Tx, input: AuditInput): Promise<AuditEntry> {
-    const last = this.auditHeads.get(tx) ?? (await tx.query<{ seq: number; hash: string }>(SQL.lastAudit))[0];
-    const prevHash = last?.hash ?? AUDIT_GENESIS_HASH;
-    const fields = {
-      seq: Number(last?.seq ?? 0) + 1,
-      at: now(),
-      actor: input.actor,
-      action: input.action,
-      subject: input.subject,
-      // Stored as its canonical text, so the stored bytes are the hashed bytes.
-      details: JSON.parse(canonicalJson(input.details)) as Record<string, unknown>,
-    };
-    const hash = auditEntryHash(prevHash, fields);
-    await tx.query(SQL.insertAudit, [
-      fields.seq,
-      fields.at,
-      fields.actor,
-      fields.action,
-      fields.subject,
-      canonicalJson(fields.details),
-      prevHash,
-      hash,
-    ]);
-    this.auditHeads.set(tx, { seq: fields.seq, hash });
-    return { ...fields, prevHash, hash };
+  private appendIn(tx: Tx, input: AuditInput): Promise<AuditEntry> {
+    return this.audit.append(tx, input);
   }
-}
-
-function now(): string {
-  return new Date().toISOString();
-}
-
-function json<T>(value: unknown, fallback: T): T {
-  if (value === null || value === undefined) return fallback;
-  return (typeof value === 'string' ? JSON.parse(value) : value) as T;
-}
-
-function nullableNumber(value: unknown): number | null {
-  return value === null || value === undefined ? null : Number(value);
-}
-
-function nullableString(value: unknown): string | null {
-  return value === null || value === undefined ? null : String(value);
-}
-
-function toWallet(row: Row): WalletRecord {
-  return {
-    userId: String(row.user_id),
-    index: Number(row.wallet_index),
-    address: String(row.address),
-    did: String(row.did),
-    custody: row.custody as WalletRecord['custody'],
-    createdAt: String(row.created_at),
-  };
-}
-
-function toActivity(row: Row): ActivityRecord {
-  return {
-    id: String(row.id),
-    idempotencyKey: String(row.idempotency_key),
-    requestHash: String(row.request_hash),
-    kind: row.kind as ActivityRecord['kind'],
-    userId: String(row.user_id),
-    wallet: String(row.wallet),
-    type: String(row.type),
-    occurredAt: String(row.occurred_at),
-    payload: json<Record<string, unknown> | null>(row.payload, null),
-    points: String(row.points),
-    badgeId: nullableString(row.badge_id),
-    badgeAmount: nullableString(row.badge_amount),
-    activityRef: String(row.activity_ref),
-    detailHash: String(row.detail_hash),
-    status: row.status as ActivityRecord['status'],
-    reason: nullableString(row.reason),
-    batchId: nullableString(row.batch_id),
-    leafHash: nullableString(row.leaf_hash),
-    merkleRoot: nullableString(row.merkle_root),
-    proof: json<string[] | null>(row.proof, null),
-    txHashes: json<string[]>(row.tx_hashes, []),
-    blockNumber: nullableNumber(row.block_number),
-    attempts: Number(row.attempts),
-    nextAttemptAt: nullableString(row.next_attempt_at),
-    createdAt: String(row.created_at),
-    updatedAt: String(row.updated_at),
-  };
-}
-
-function toAuditEntry(row: Row): AuditEntry {
-  return {
-    seq: Number(row.seq),
-    at: String(row.at),
-    actor: String(row.actor),
-    action: String(row.action),
-    subject: String(row.subject),
-    details: json<Record<string, unknown>>(row.details, {}),
-    prevHash: String(row.prev_hash),
-    hash: String(row.hash),
-  };
 }

@@ -1,4 +1,5 @@
 /** Records and the repository interface of the daemon's database (SQLite or PostgreSQL). */
+import type { MirrorStore } from './mirror-types.js';
 
 export type Custody = 'custodial' | 'self';
 
@@ -131,6 +132,8 @@ export interface StoreStats {
 /** The daemon's one repository; both dialects implement it with the same SQL. */
 export interface Store {
   readonly dialect: 'sqlite' | 'postgres';
+  /** The mirror worker's side: batches, the outbox, indexed chain events. */
+  readonly mirror: MirrorStore;
   /** Resolves when the database answers a trivial query. */
   ping(): Promise<void>;
   findWallet(userId: string): Promise<WalletRecord | undefined>;

@@ -1,4 +1,5 @@
 import * as initial from './0001-initial.js';
+import * as mirrorOutbox from './0002-mirror-outbox.js';
 
 /** One schema change, numbered once for both databases. */
 export interface Migration {
@@ -9,4 +10,4 @@ export interface Migration {
 }
 
 /** Every migration in order; a new one is a new file `NNNN-what.ts` added at the end. */
-export const MIGRATIONS: readonly Migration[] = [initial];
+export const MIGRATIONS: readonly Migration[] = [initial, mirrorOutbox];

@@ -1,0 +1,114 @@
+import { Interface, ZeroAddress, getAddress } from 'ethers';
+import { loadArtifact } from '../../core/contracts/artifacts.js';
+import type { IndexedEvents, MirrorStore } from '../store/mirror-types.js';
+import type { MirrorChain } from './chain.js';
+import type { MirrorContracts } from './plan.js';
+
+/** The cursor name of the balance and badge index. */
+export const HOLDINGS_CURSOR = 'holdings';
+
+export interface HoldingsIndexerOptions {
+  store: MirrorStore;
+  chain: MirrorChain;
+  contracts: MirrorContracts;
+  /** The first block worth reading (the earliest contract deployment); 0 when unknown. */
+  startBlock: number;
+  /** Blocks per eth_getLogs request. */
+  blocksPerQuery: number;
+}
+
+/**
+ * Fills the token balance cache and the badge index from chain events (ERC-20 Transfer of the
+ * points token; ERC-1155 TransferSingle / TransferBatch of the badges), from a stored cursor. Each
+ * range of blocks is applied in one write together with the cursor, and only if the cursor is
+ * still where it was read: a reset (the `adapter reindex` command) is never mixed with an older
+ * range, and the index rebuilds from the start.
+ */
+export class HoldingsIndexer {
+  private readonly token = new Interface(
+    loadArtifact('PointsToken').abi as ConstructorParameters<typeof Interface>[0],
+  );
+  private readonly badges = new Interface(
+    loadArtifact('Badges').abi as ConstructorParameters<typeof Interface>[0],
+  );
+  private readonly topics: string[];
+
+  constructor(private readonly options: HoldingsIndexerOptions) {
+    this.topics = [
+      this.token.getEvent('Transfer')!.topicHash,
+      this.badges.getEvent('TransferSingle')!.topicHash,
+      this.badges.getEvent('TransferBatch')!.topicHash,
+    ];
+  }
+
+  /**
+   * Applies every block up to the chain's head, a range at a time.
+   * @param signal - stops between ranges
+   * @returns the last block applied (-1 when none)
+   */
+  async catchUp(signal?: AbortSignal): Promise<number> {
+    const { store, chain } = this.options;
+    const head = await chain.blockNumber();
+    let cursor = await store.cursor(HOLDINGS_CURSOR);
+    while (cursor < head && !signal?.aborted) {
+      const fromBlock = Math.max(cursor + 1, this.options.startBlock);
+      const toBlock = Math.min(head, fromBlock + this.options.blocksPerQuery - 1);
+      const events = await this.read(fromBlock, toBlock, cursor);
+      const applied = await store.applyIndexedEvents(events);
+      cursor = applied ? toBlock : await store.cursor(HOLDINGS_CURSOR);
+    }
+    return cursor;
+  }
+
+  private async read(fromBlock: number, toBlock: number, expectedBlock: number): Promise<IndexedEvents> {
+    const { chain, contracts } = this.options;
+    const pointsToken = contracts.pointsToken.toLowerCase();
+    const badges = contracts.badges.toLowerCase();
+    const logs =
+      fromBlock > toBlock
+        ? []
+        : await chain.logs({ addresses: [pointsToken, badges], fromBlock, toBlock, topics: this.topics });
+    const balanceDeltas = new Map<string, bigint>();
+    const badgeDeltas = new Map<string, bigint>();
+    const add = (map: Map<string, bigint>, key: string, delta: bigint) =>
+      map.set(key, (map.get(key) ?? 0n) + delta);
+    for (const log of logs) {
+      if (log.address === pointsToken) {
+        const parsed = this.token.parseLog(log);
+        if (parsed?.name !== 'Transfer') continue;
+        const [from, to, value] = parsed.args as unknown as [string, string, bigint];
+        if (from !== ZeroAddress) add(balanceDeltas, normal(from), -value);
+        if (to !== ZeroAddress) add(balanceDeltas, normal(to), value);
+      } else if (log.address === badges) {
+        const parsed = this.badges.parseLog(log);
+        if (!parsed) continue;
+        const from = normal(parsed.args.getValue('from') as string);
+        const to = normal(parsed.args.getValue('to') as string);
+        const moves: [bigint, bigint][] =
+          parsed.name === 'TransferSingle'
+            ? [[parsed.args.getValue('id') as bigint, parsed.args.getValue('value') as bigint]]
+            : (parsed.args.getValue('ids') as bigint[]).map((id, index) => [
+                id,
+                (parsed.args.getValue('values') as bigint[])[index]!,
+              ]);
+        for (const [id, value] of moves) {
+          if (from !== ZeroAddress.toLowerCase()) add(badgeDeltas, `${from}|${id}`, -value);
+          if (to !== ZeroAddress.toLowerCase()) add(badgeDeltas, `${to}|${id}`, value);
+        }
+      }
+    }
+    return {
+      cursor: HOLDINGS_CURSOR,
+      expectedBlock,
+      toBlock,
+      toBlockHash: await chain.blockHash(toBlock),
+      balanceDeltas,
+      badgeDeltas,
+    };
+  }
+}
+
+/** Addresses are stored lowercase, as wallets are. */
+function normal(address: string): string {
+  return getAddress(address).toLowerCase();
+}

@@ -1,0 +1,255 @@
+import { Transaction } from 'ethers';
+import type { Logger } from 'pino';
+import type { Signer } from '../services/signer.js';
+import type {
+  MirrorStore,
+  OutboxTransaction,
+  SignDrafts,
+  TransactionDraft,
+  TransactionOutcome,
+} from '../store/mirror-types.js';
+import type { MirrorChain } from './chain.js';
+import type { MirrorMetrics } from './metrics.js';
+
+/** Retry timing of broadcasts and of parts that must be signed again. */
+export interface RetryPolicy {
+  /** Attempts of a batch's parts before the batch is marked failed. */
+  maxAttempts: number;
+  baseDelayMs: number;
+  maxDelayMs: number;
+}
+
+/** The delay before attempt `attempt + 1`: doubling from `baseDelayMs`, capped at `maxDelayMs`. */
+export function backoffMs(policy: RetryPolicy, attempt: number): number {
+  return Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** Math.max(0, attempt - 1));
+}
+
+/** What one receipt check found. */
+export interface TrackResult {
+  mined: number;
+  reverted: OutboxTransaction[];
+  replaced: OutboxTransaction[];
+}
+
+export interface OutboxOptions {
+  store: MirrorStore;
+  chain: MirrorChain;
+  signer: Signer;
+  chainId: number;
+  retry: RetryPolicy;
+  metrics: MirrorMetrics;
+  logger: Logger;
+  now?: () => number;
+}
+
+/**
+ * The signer's outbox (STYLE rule 15, after FireFly's transaction manager): every transaction is
+ * signed and stored with its nonce before a node sees it; stored transactions are broadcast in
+ * nonce order and again after a crash; "already known" / "nonce too low" for a stored hash count as
+ * sent; receipts settle them. One outbox per signer, so nonces stay in order.
+ */
+export class Outbox {
+  /** The chain's transaction count for the signer when last read: no nonce below it is free. */
+  nonceFloor = 0;
+  /** Sent transactions whose nonce the chain had passed without a receipt, once: seen twice → replaced. */
+  private readonly suspectedReplaced = new Set<number>();
+  private readonly now: () => number;
+
+  constructor(private readonly options: OutboxOptions) {
+    this.now = options.now ?? Date.now;
+  }
+
+  get signerAddress(): string {
+    return this.options.signer.address;
+  }
+
+  /** Signs drafts with consecutive nonces; given to the store, which picks the first nonce. */
+  readonly sign: SignDrafts = async (drafts, firstNonce) => {
+    const signed = [];
+    for (const [index, draft] of drafts.entries()) {
+      signed.push(
+        await this.options.signer.signTransaction({
+          chainId: this.options.chainId,
+          nonce: firstNonce + index,
+          to: draft.to,
+          data: draft.data,
+          gasLimit: draft.gasLimit,
+          gasPrice: 0n,
+        }),
+      );
+    }
+    return signed;
+  };
+
+  /** Reads the chain's transaction count of the signer (the lowest nonce still free). */
+  async refreshNonceFloor(): Promise<number> {
+    this.nonceFloor = await this.options.chain.minedNonce(this.options.signer.address);
+    return this.nonceFloor;
+  }
+
+  /**
+   * Broadcasts, in nonce order, every stored transaction not yet accepted whose time has come;
+   * with `all`, also those already sent (after a start, in case the node lost its pool).
+   * @returns whether the node was reachable (false after a connection failure)
+   */
+  async broadcastDue(all = false): Promise<boolean> {
+    const { store, chain, metrics, logger, retry } = this.options;
+    const unfinished = await store.unfinishedTransactions(this.signerAddress);
+    const outcomes: TransactionOutcome[] = [];
+    let reachable = true;
+    for (const transaction of unfinished) {
+      if (transaction.status === 'sent' && !all) continue;
+      if (transaction.nextAttemptAt && Date.parse(transaction.nextAttemptAt) > this.now() && !all) continue;
+      const outcome = await chain.broadcast(transaction.rawTx);
+      const attempts = transaction.attempts + 1;
+      metrics.broadcasts.inc({ outcome: outcome.kind });
+      if (outcome.kind === 'accepted' || outcome.kind === 'known') {
+        outcomes.push({ id: transaction.id, status: 'sent', attempts, nextAttemptAt: null });
+        continue;
+      }
+      if (outcome.kind === 'rejected' && (await this.isKnown(transaction.txHash))) {
+        outcomes.push({ id: transaction.id, status: 'sent', attempts, nextAttemptAt: null });
+        continue;
+      }
+      if (outcome.kind === 'rejected' && transaction.attempts >= 1) {
+        // Refused twice, and the node does not hold it: it will never be mined as signed.
+        await store.recordOutcomes(outcomes.splice(0));
+        await this.fillRejected(transaction, outcome.message);
+        continue;
+      }
+      logger.warn(
+        { txHash: transaction.txHash, nonce: transaction.nonce, reason: outcome.message, attempts },
+        'broadcast not accepted; retrying later',
+      );
+      outcomes.push({
+        id: transaction.id,
+        status: transaction.status,
+        attempts,
+        reason: outcome.message,
+        nextAttemptAt: new Date(this.now() + backoffMs(retry, attempts)).toISOString(),
+      });
+      if (outcome.kind === 'transient') {
+        reachable = false;
+        // The node is away: the later nonces would fail the same way; try again later.
+        break;
+      }
+    }
+    await store.recordOutcomes(outcomes);
+    return reachable;
+  }
+
+  /**
+   * Looks for receipts of sent transactions. A transaction whose nonce the chain has passed without
+   * a receipt on two checks in a row lost its nonce to another transaction: it is `replaced`.
+   * @returns what settled
+   */
+  async track(): Promise<TrackResult> {
+    const { store, chain } = this.options;
+    const sent = (await store.unfinishedTransactions(this.signerAddress)).filter(
+      (tx) => tx.status === 'sent',
+    );
+    const result: TrackResult = { mined: 0, reverted: [], replaced: [] };
+    if (sent.length === 0) return result;
+    // The count first: a transaction below it was mined before the receipts are asked for.
+    const minedNonce = await this.refreshNonceFloor();
+    const receipts = await chain.receipts(sent.map((tx) => tx.txHash));
+    const outcomes: TransactionOutcome[] = [];
+    for (const transaction of sent) {
+      const receipt = receipts.get(transaction.txHash);
+      if (receipt) {
+        this.suspectedReplaced.delete(transaction.id);
+        if (receipt.status === 'success') {
+          result.mined += 1;
+          outcomes.push({ id: transaction.id, status: 'mined', blockNumber: receipt.blockNumber });
+        } else {
+          const reason = `reverted in block ${receipt.blockNumber} (gas used ${receipt.gasUsed} of ${gasLimitOf(transaction)})`;
+          result.reverted.push({
+            ...transaction,
+            status: 'reverted',
+            reason,
+            blockNumber: receipt.blockNumber,
+          });
+          outcomes.push({ id: transaction.id, status: 'reverted', blockNumber: receipt.blockNumber, reason });
+        }
+      } else if (transaction.nonce < minedNonce) {
+        if (this.suspectedReplaced.has(transaction.id)) {
+          this.suspectedReplaced.delete(transaction.id);
+          const reason = `nonce ${transaction.nonce} was used by another transaction`;
+          result.replaced.push({ ...transaction, status: 'replaced', reason });
+          outcomes.push({ id: transaction.id, status: 'replaced', reason });
+        } else {
+          this.suspectedReplaced.add(transaction.id);
+        }
+      }
+    }
+    await store.recordOutcomes(outcomes);
+    return result;
+  }
+
+  /** A stored transaction's call as a draft, to sign again with a new nonce. */
+  static redraft(transaction: OutboxTransaction): TransactionDraft {
+    const parsed = Transaction.from(transaction.rawTx);
+    return {
+      purpose: transaction.purpose,
+      part: transaction.part,
+      batchId: transaction.batchId,
+      to: parsed.to!,
+      data: parsed.data,
+      gasLimit: parsed.gasLimit,
+    };
+  }
+
+  private async isKnown(hash: string): Promise<boolean> {
+    try {
+      return await this.options.chain.knows(hash);
+    } catch {
+      return false;
+    }
+  }
+
+  /**
+   * A rejected transaction would block every later nonce: its row becomes a zero-value transfer to
+   * the signer itself at the same nonce, and its part is signed again with a new nonce.
+   */
+  private async fillRejected(transaction: OutboxTransaction, message: string): Promise<void> {
+    const { store, logger } = this.options;
+    const [filler] = await this.sign(
+      [
+        {
+          purpose: 'filler',
+          part: null,
+          batchId: null,
+          to: this.signerAddress,
+          data: '0x',
+          gasLimit: 21_000n,
+        },
+      ],
+      transaction.nonce,
+    );
+    const reason = `rejected by the node (${message}); was ${transaction.txHash}, ${transaction.part ?? 'filler'} of batch ${transaction.batchId ?? '-'}`;
+    await store.replaceWithFiller(transaction.id, filler!, reason);
+    logger.error(
+      { txHash: transaction.txHash, nonce: transaction.nonce, reason: message },
+      'transaction rejected; nonce filled',
+    );
+    if (transaction.purpose === 'filler' || !transaction.batchId) return;
+    await store.resign({
+      replaced: [],
+      drafts: [Outbox.redraft(transaction)],
+      signer: this.signerAddress,
+      nonceFloor: this.nonceFloor,
+      sign: this.sign,
+      batchIds: [transaction.batchId],
+      audit: {
+        actor: 'mirror-worker',
+        action: 'transaction.resigned',
+        subject: transaction.batchId,
+        details: { part: transaction.part, previous: transaction.txHash, reason: 'rejected' },
+      },
+    });
+  }
+}
+
+function gasLimitOf(transaction: OutboxTransaction): string {
+  return Transaction.from(transaction.rawTx).gasLimit.toString();
+}
