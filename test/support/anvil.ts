@@ -14,6 +14,8 @@ export interface StartAnvilOptions {
   hardfork?: 'london' | 'shanghai' | 'cancun' | 'prague';
   /** The block gas limit (anvil's default is 30,000,000). */
   gasLimit?: number;
+  /** A state file anvil loads at start and writes at exit (`--state`), to restart a chain as it was. */
+  statePath?: string;
   /** A port to bind instead of a free one (to restart a node where it was). */
   port?: number;
   /** How long to wait for the first answer to eth_chainId (default 10,000 ms). */
@@ -82,6 +84,7 @@ async function launch(port: number, options: StartAnvilOptions): Promise<AnvilNo
   ];
   if (options.blockTime !== undefined) args.push('--block-time', String(options.blockTime));
   if (options.gasLimit !== undefined) args.push('--gas-limit', String(options.gasLimit));
+  if (options.statePath !== undefined) args.push('--state', options.statePath);
   const child = spawn(anvilBinary(), args, { stdio: ['ignore', 'pipe', 'pipe'] });
   // Output must be drained or anvil blocks on a full pipe; the tail explains a failed start.
   let tail = '';

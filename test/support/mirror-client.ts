@@ -43,13 +43,15 @@ export async function waitSettled(
 ): Promise<Map<string, Record<string, unknown>>> {
   const settled = new Map<string, Record<string, unknown>>();
   const deadline = Date.now() + timeoutMs;
-  while (settled.size < ids.length && Date.now() < deadline) {
+  // At least one pass, so a zero timeout reads the statuses as they are now.
+  for (;;) {
     for (const id of ids) {
       if (settled.has(id)) continue;
       const { status, body } = await client.activity(id);
       if (status === 200 && (body.status === 'confirmed' || body.status === 'failed')) settled.set(id, body);
     }
-    if (settled.size < ids.length) await new Promise((resolve) => setTimeout(resolve, 500));
+    if (settled.size === ids.length || Date.now() >= deadline) break;
+    await new Promise((resolve) => setTimeout(resolve, 500));
   }
   return settled;
 }

@@ -45,7 +45,12 @@ export interface MirrorStack {
 export async function aMirrorStack(options: MirrorStackOptions = {}): Promise<MirrorStack> {
   const dir = join(await aTempDir('peruri-mirror-'), 'ws');
   await initWorkspace({ dir, spec: { example: 'local' }, password: undefined, force: false });
-  const anvilOptions = { chainId: CHAIN_ID, blockTime: options.blockTime ?? 1, gasLimit: 1_000_000_000 };
+  const anvilOptions = {
+    chainId: CHAIN_ID,
+    blockTime: options.blockTime ?? 1,
+    gasLimit: 1_000_000_000,
+    statePath: join(dir, '..', 'anvil-state.json'),
+  };
   let chain = await startAnvil(anvilOptions);
   const port = Number(new URL(chain.url).port);
   onTestFinished(() => chain.stop());
@@ -85,7 +90,7 @@ export async function aMirrorStack(options: MirrorStackOptions = {}): Promise<Mi
         .setExpirationTime('10m')
         .sign(new TextEncoder().encode(jwtSecret)),
     stopChain: () => chain.stop(),
-    // anvil keeps no state across a restart: the outage test restarts it from a state dump.
+    // anvil writes its state file when stopped and loads it when started: blocks, logs and all.
     restartChain: async () => {
       chain = await startAnvil({ ...anvilOptions, port });
     },

@@ -171,6 +171,11 @@ export const adapterConfigSchema = {
         ),
         pollIntervalMs: positiveInteger('pause between worker rounds', 250, 60_000),
         indexBlocksPerQuery: positiveInteger('blocks per event query of the balance index', 2_000, 100_000),
+        rebroadcastAfterMs: positiveInteger(
+          'how long a sent transaction may go without a receipt before it is sent again',
+          15_000,
+          3_600_000,
+        ),
         retry: {
           type: 'object',
           additionalProperties: false,

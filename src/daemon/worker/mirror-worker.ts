@@ -24,6 +24,8 @@ export interface MirrorSettings {
   pollIntervalMs: number;
   /** Blocks per eth_getLogs request of the index. */
   indexBlocksPerQuery: number;
+  /** A sent transaction without a receipt after this long is broadcast again. */
+  rebroadcastAfterMs: number;
   retry: RetryPolicy;
 }
 
@@ -74,6 +76,7 @@ export class MirrorWorker {
       signer: options.signer,
       chainId: options.chainId,
       retry: options.settings.retry,
+      rebroadcastAfterMs: options.settings.rebroadcastAfterMs,
       metrics: options.metrics,
       logger: options.logger,
     });

@@ -32,6 +32,9 @@ export interface TrackResult {
 }
 
 export interface OutboxOptions {
+  /** A sent transaction still without a receipt after this long is broadcast again (a node that
+   * restarted has lost its pool). */
+  rebroadcastAfterMs: number;
   store: MirrorStore;
   chain: MirrorChain;
   signer: Signer;
@@ -88,8 +91,8 @@ export class Outbox {
   }
 
   /**
-   * Broadcasts, in nonce order, every stored transaction not yet accepted whose time has come;
-   * with `all`, also those already sent (after a start, in case the node lost its pool).
+   * Broadcasts, in nonce order, every stored transaction not yet accepted whose time has come, and
+   * those sent long ago without a receipt; with `all`, every unfinished one (after a start).
    * @returns whether the node was reachable (false after a connection failure)
    */
   async broadcastDue(all = false): Promise<boolean> {
@@ -98,8 +101,7 @@ export class Outbox {
     const outcomes: TransactionOutcome[] = [];
     let reachable = true;
     for (const transaction of unfinished) {
-      if (transaction.status === 'sent' && !all) continue;
-      if (transaction.nextAttemptAt && Date.parse(transaction.nextAttemptAt) > this.now() && !all) continue;
+      if (!all && !this.isDue(transaction)) continue;
       const outcome = await chain.broadcast(transaction.rawTx);
       const attempts = transaction.attempts + 1;
       metrics.broadcasts.inc({ outcome: outcome.kind });
@@ -184,6 +186,13 @@ export class Outbox {
     }
     await store.recordOutcomes(outcomes);
     return result;
+  }
+
+  private isDue(transaction: OutboxTransaction): boolean {
+    if (transaction.status === 'sent') {
+      return Date.parse(transaction.updatedAt) <= this.now() - this.options.rebroadcastAfterMs;
+    }
+    return !transaction.nextAttemptAt || Date.parse(transaction.nextAttemptAt) <= this.now();
   }
 
   /** A stored transaction's call as a draft, to sign again with a new nonce. */
