@@ -88,7 +88,7 @@ export class MirrorWorker {
    */
   async start(signal: AbortSignal): Promise<void> {
     const { logger, settings } = this.options;
-    await this.connect(signal);
+    await this.prepare(signal);
     let failures = 0;
     let firstRound = true;
     while (!signal.aborted) {
@@ -121,8 +121,12 @@ export class MirrorWorker {
     await this.index();
   }
 
-  /** Waits until the chain answers with the right chain id and the contracts are deployed. */
-  private async connect(signal: AbortSignal): Promise<void> {
+  /**
+   * Waits until the chain answers with the right chain id and the contracts are deployed; `start`
+   * does this first.
+   * @param signal - stops waiting
+   */
+  async prepare(signal: AbortSignal): Promise<void> {
     const { chain, chainId, logger, settings } = this.options;
     for (let attempt = 1; !signal.aborted; attempt++) {
       try {

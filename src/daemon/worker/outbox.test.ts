@@ -1,0 +1,250 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import { Transaction, Wallet, keccak256 } from 'ethers';
+import pino from 'pino';
+import { Registry } from 'prom-client';
+import { afterEach, describe, expect, it } from 'vitest';
+import { aTempDir } from '../../../test/support/temp-dir.js';
+import type { Signer } from '../services/signer.js';
+import { openStore } from '../store/open.js';
+import type { Store } from '../store/types.js';
+import type { BroadcastOutcome, ChainReceipt, MirrorChain } from './chain.js';
+import { createMirrorMetrics } from './metrics.js';
+import { MirrorWorker, type MirrorSettings } from './mirror-worker.js';
+
+// The worker's failure paths against a scripted node and a real SQLite store.
+
+const CHAIN_ID = 4242;
+const CONTRACTS = {
+  pointsToken: `0x${'11'.repeat(20)}`,
+  badges: `0x${'22'.repeat(20)}`,
+  activityLog: `0x${'33'.repeat(20)}`,
+  startBlock: 0,
+};
+
+/** A node whose answers the test decides: a pool, a nonce, receipts, scripted broadcast refusals. */
+class ScriptedChain implements MirrorChain {
+  nonce = 0;
+  pool = new Map<string, string>();
+  receiptsByHash = new Map<string, ChainReceipt>();
+  broadcasts: { hash: string; nonce: number }[] = [];
+  refuse: ((raw: string) => BroadcastOutcome | undefined) | undefined;
+  block = 1;
+
+  chainId = async () => CHAIN_ID;
+  blockNumber = async () => this.block;
+  minedNonce = async () => this.nonce;
+  knows = async (hash: string) => this.pool.has(hash) || this.receiptsByHash.has(hash);
+  async broadcast(raw: string): Promise<BroadcastOutcome> {
+    const hash = keccak256(raw);
+    this.broadcasts.push({ hash, nonce: Transaction.from(raw).nonce });
+    const refusal = this.refuse?.(raw);
+    if (refusal) return refusal;
+    if (this.pool.has(hash)) return { kind: 'known', message: 'already known' };
+    this.pool.set(hash, raw);
+    return { kind: 'accepted' };
+  }
+  async receipts(hashes: readonly string[]) {
+    return new Map(hashes.map((hash) => [hash, this.receiptsByHash.get(hash) ?? null] as const));
+  }
+  logs = async () => [];
+  blockHash = async () => null;
+  close() {}
+
+  /** Mines everything in the pool in nonce order; `status` decides each transaction's fate. */
+  mine(status: (tx: Transaction) => 'success' | 'reverted' = () => 'success'): void {
+    this.block += 1;
+    const ready = [...this.pool.values()]
+      .map((raw) => Transaction.from(raw))
+      .sort((a, b) => a.nonce - b.nonce);
+    for (const tx of ready) {
+      if (tx.nonce !== this.nonce) continue;
+      this.receiptsByHash.set(tx.hash!, { status: status(tx), blockNumber: this.block, gasUsed: 50_000n });
+      this.pool.delete(tx.hash!);
+      this.nonce += 1;
+    }
+  }
+}
+
+function aSigner(): Signer {
+  const wallet = Wallet.createRandom();
+  return {
+    address: wallet.address.toLowerCase(),
+    async signTransaction(tx) {
+      const raw = await wallet.signTransaction(Transaction.from({ type: 0, ...tx, value: tx.value ?? 0n }));
+      return { raw, hash: keccak256(raw) };
+    },
+  };
+}
+
+const SETTINGS: MirrorSettings = {
+  batchMaxSize: 100,
+  batchIntervalMs: 1,
+  maxEntriesPerTx: 50,
+  maxBatchesInFlight: 4,
+  pollIntervalMs: 1,
+  indexBlocksPerQuery: 100,
+  rebroadcastAfterMs: 60_000,
+  retry: { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 1 },
+};
+
+let stores: Store[] = [];
+afterEach(async () => {
+  await Promise.all(stores.map((store) => store.close()));
+  stores = [];
+});
+
+async function aWorker(settings: Partial<MirrorSettings> = {}) {
+  const { store } = await openStore({
+    url: `sqlite://${join(await aTempDir('peruri-outbox-'), 'adapter.db')}`,
+    groupCommit: { maxDelayMs: 0, maxBatch: 100 },
+  });
+  stores.push(store);
+  const chain = new ScriptedChain();
+  const signer = aSigner();
+  const worker = new MirrorWorker({
+    store,
+    chain,
+    signer,
+    chainId: CHAIN_ID,
+    deployment: async () => CONTRACTS,
+    settings: { ...SETTINGS, ...settings },
+    metrics: createMirrorMetrics(new Registry(), 'test_'),
+    logger: pino({ level: 'silent' }),
+  });
+  // ready to run rounds one by one, without the loop
+  await worker.prepare(new AbortController().signal);
+  const queue = async (count: number) => {
+    const ids: string[] = [];
+    for (let index = 0; index < count; index++) {
+      const id = randomUUID();
+      ids.push(id);
+      await store.insertActivity(
+        {
+          id,
+          idempotencyKey: id,
+          requestHash: 'a'.repeat(64),
+          kind: 'activity',
+          userId: `user-${index}`,
+          wallet: `0x${randomBytes(20).toString('hex')}`,
+          type: 'test',
+          occurredAt: '2026-11-24T10:00:00.000Z',
+          payload: null,
+          points: '7',
+          badgeId: null,
+          badgeAmount: null,
+          activityRef: `0x${randomBytes(32).toString('hex')}`,
+          detailHash: `0x${randomBytes(32).toString('hex')}`,
+        },
+        { actor: 'test', action: 'activity.accepted', subject: id, details: {} },
+      );
+    }
+    return ids;
+  };
+  const rounds = async (count: number, between?: () => void) => {
+    for (let index = 0; index < count; index++) {
+      await worker.round();
+      between?.();
+      await new Promise((resolve) => setTimeout(resolve, 3));
+    }
+  };
+  return { store, chain, signer, worker, queue, rounds };
+}
+
+describe('mirror worker outbox', () => {
+  it('signs and stores a batch before the node sees it, then confirms it by receipt', async () => {
+    const { store, chain, queue, rounds } = await aWorker();
+    await queue(3);
+    chain.refuse = () => ({ kind: 'transient', message: 'connect ECONNREFUSED' });
+    await rounds(1);
+    // the node was away: nothing accepted, but the batch and its two transactions are stored
+    const [batch] = await store.mirror.batchesInFlight();
+    const stored = await store.mirror.batchTransactions(batch!.id);
+    expect(stored.map((tx) => [tx.part, tx.nonce, tx.status])).toEqual([
+      ['anchor', 0, 'signed'],
+      ['points:0', 1, 'signed'],
+    ]);
+    chain.refuse = undefined;
+    await rounds(2);
+    chain.mine();
+    await rounds(2);
+    expect((await store.mirror.getBatch(batch!.id))!.status).toBe('confirmed');
+    expect(await store.queueDepth()).toBe(0);
+  });
+
+  it('counts "already known" and "nonce too low" as sent', async () => {
+    const { store, chain, signer, queue, rounds } = await aWorker();
+    await queue(1);
+    chain.refuse = (raw) =>
+      Transaction.from(raw).nonce === 0
+        ? { kind: 'known', message: 'already known' }
+        : { kind: 'known', message: 'nonce too low' };
+    await rounds(1);
+    const [batch] = await store.mirror.batchesInFlight();
+    expect((await store.mirror.batchTransactions(batch!.id)).map((tx) => tx.status)).toEqual([
+      'sent',
+      'sent',
+    ]);
+    expect((await store.mirror.unfinishedTransactions(signer.address)).map((tx) => tx.status)).toEqual([
+      'sent',
+      'sent',
+    ]);
+  });
+
+  it('signs a reverted part again with a new nonce, then fails the batch with the reason when it keeps reverting', async () => {
+    const { store, chain, queue, rounds } = await aWorker({
+      retry: { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 1 },
+    });
+    const [first] = await queue(2);
+    for (let index = 0; index < 8; index++) {
+      await rounds(1);
+      chain.mine((tx) => (tx.to!.toLowerCase() === CONTRACTS.pointsToken ? 'reverted' : 'success'));
+    }
+    await rounds(3);
+    expect(await store.mirror.batchesInFlight()).toEqual([]);
+    expect((await store.rowCounts()).batches).toBe(1);
+    const failed = (await store.getActivity(first!))!;
+    expect(failed.status).toBe('failed');
+    expect(failed.reason).toMatch(/gave up after 3 attempts: points:0 reverted in block \d+/);
+    // one anchor, three attempts of the mint, each with its own nonce
+    const nonces = chain.broadcasts.map((broadcast) => broadcast.nonce);
+    expect(new Set(nonces)).toEqual(new Set([0, 1, 2, 3]));
+  });
+
+  it('gives the nonce of a transaction the node refuses for good to a filler and signs its part again', async () => {
+    const { store, chain, signer, queue, rounds } = await aWorker();
+    await queue(1);
+    chain.refuse = (raw) =>
+      Transaction.from(raw).nonce === 1 && Transaction.from(raw).to?.toLowerCase() === CONTRACTS.pointsToken
+        ? { kind: 'rejected', message: 'exceeds block gas limit' }
+        : undefined;
+    await rounds(3);
+    chain.refuse = undefined;
+    await rounds(2);
+    chain.mine();
+    await rounds(2);
+    const [batch] = await store.mirror.batchesInFlight();
+    expect(batch).toBeUndefined();
+    const fillerAndRetry = chain.broadcasts.filter((broadcast) => broadcast.nonce >= 1);
+    const mined = [...chain.receiptsByHash.keys()];
+    expect(mined.length).toBe(3); // anchor, filler at nonce 1, the mint again at nonce 2
+    expect(fillerAndRetry.map((broadcast) => broadcast.nonce)).toContain(2);
+    expect(chain.nonce).toBe(3);
+    expect(signer.address).toMatch(/^0x/);
+  });
+
+  it('signs a part again when its nonce was taken by another transaction', async () => {
+    const { store, chain, signer, queue, rounds } = await aWorker();
+    await queue(1);
+    await rounds(1);
+    // another holder of the key used nonces 0 and 1 first: our two transactions can never be mined
+    chain.pool.clear();
+    chain.nonce = 2;
+    await rounds(4);
+    chain.mine();
+    await rounds(2);
+    expect(await store.mirror.batchesInFlight()).toEqual([]);
+    expect(await store.mirror.unfinishedTransactions(signer.address)).toEqual([]);
+    expect([...chain.receiptsByHash.values()].length).toBe(2); // anchor and mint at nonces 2 and 3
+  });
+});
