@@ -161,4 +161,9 @@ export const resultSchemas: Record<string, object> = {
   ),
   // Printed once the daemon listens; it then stays in the foreground.
   'adapter start': object({ url: { type: 'string' }, network: { type: 'string' } }),
+  'adapter reindex': object({
+    balancesCleared: { type: 'integer', minimum: 0 },
+    badgeHoldingsCleared: { type: 'integer', minimum: 0 },
+    previousCursor: { type: 'integer', minimum: -1 },
+  }),
 };

@@ -191,6 +191,7 @@ describe('messages people read', () => {
     ['snapshot'],
     ['restore'],
     ['adapter', 'start'],
+    ['adapter', 'reindex'],
   ])('--help of %s', async (...command) => {
     const result = await runCli([...command, '--help']);
     expect(result.exitCode).toBe(0);

@@ -49,6 +49,18 @@ describe('every --json result matches its published schema', () => {
     }
   });
 
+  it('adapter reindex', async () => {
+    const dir = join(await aTempDir(), 'ws');
+    await runCli(['init', '--example', 'local', '--dir', dir, '--json']);
+    const result = await expectJsonShape('adapter reindex', [
+      'adapter',
+      'reindex',
+      '--config',
+      join(dir, 'service/adapter.yaml'),
+    ]);
+    expect(result).toEqual({ balancesCleared: 0, badgeHoldingsCleared: 0, previousCursor: -1 });
+  });
+
   it('snapshot and restore', async () => {
     const root = await aTempDir();
     await runCli(['init', '--example', 'local', '--dir', join(root, 'ws'), '--json']);

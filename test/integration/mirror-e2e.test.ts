@@ -7,6 +7,7 @@ import {
   waitSettled,
   type Accepted,
 } from '../support/mirror-client.js';
+import { reindexHoldings } from '../../src/daemon/reindex.js';
 import { aMirrorStack, startAdapterInProcess } from '../support/mirror-stack.js';
 
 // The whole mirror on a real EVM node: HTTP intake → batches → anchors and mints on-chain →
@@ -142,4 +143,42 @@ describe('mirror worker end to end', () => {
       expect(badges).toEqual(want.badges);
     }
   }, 180_000);
+
+  it('rebuilds the balance cache and badge index from chain events after adapter reindex', async () => {
+    // Given confirmed activities whose points and badges are in the index
+    const stack = await aMirrorStack();
+    const adapter = await startAdapterInProcess(stack);
+    const client = adapterClient(adapter.url, await stack.token());
+    const ids: string[] = [];
+    for (let index = 1; index <= 12; index++) {
+      const activity = nthActivity(index);
+      ids.push(String((await client.track(activity.body, randomUUID())).body.id));
+    }
+    await waitSettled(client, ids, 30_000);
+    const balanceOf = async (userId: string) => String((await client.wallet(userId)).body.balance);
+    const indexed = await eventually(async () => {
+      const balance = await balanceOf('user-1');
+      return balance !== '0' ? balance : undefined;
+    });
+
+    // When the index is reset while the adapter runs
+    const result = await reindexHoldings({ configFile: stack.config, env: stack.env, actor: 'test' });
+    expect(result.balancesCleared).toBeGreaterThan(0);
+    expect(result.previousCursor).toBeGreaterThan(0);
+
+    // Then it is rebuilt from block 0 to the same balances
+    expect(
+      await eventually(async () => ((await balanceOf('user-1')) === indexed ? indexed : undefined)),
+    ).toBe(indexed);
+  }, 60_000);
 });
+
+async function eventually<T>(read: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await read();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error('timed out');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}

@@ -14,6 +14,63 @@ export interface DaemonSecrets {
   tls: { ca: string; cert: string; key: string } | undefined;
 }
 
+/** Where one secret is: a file (wins) or an environment variable. */
+interface SecretSource {
+  env?: string | undefined;
+  file?: string | undefined;
+}
+
+async function readSecret(
+  what: string,
+  source: SecretSource,
+  env: NodeJS.ProcessEnv,
+  problems: string[],
+): Promise<string | undefined> {
+  if (source.file) {
+    try {
+      return (await readFile(source.file, 'utf8')).replace(/\r?\n$/, '');
+    } catch {
+      problems.push(`${what}: cannot read the file ${source.file}`);
+      return undefined;
+    }
+  }
+  if (source.env) {
+    const value = env[source.env];
+    if (value) return value;
+    problems.push(`${what}: the environment variable ${source.env} is not set`);
+  }
+  return undefined;
+}
+
+/**
+ * Reads only the database password (for maintenance commands that open the store and nothing else).
+ * @param config - the adapter configuration
+ * @param env - the environment
+ * @returns the password, or undefined when none is configured
+ * @throws InputError (PC_SECRET_MISSING) when one is configured but missing
+ */
+export async function readDatabasePassword(
+  config: AdapterConfig,
+  env: NodeJS.ProcessEnv,
+): Promise<string | undefined> {
+  const { passwordEnv, passwordFile } = config.database;
+  if (!passwordEnv && !passwordFile) return undefined;
+  const problems: string[] = [];
+  const password = await readSecret(
+    'database password',
+    { env: passwordEnv, file: passwordFile },
+    env,
+    problems,
+  );
+  if (password === undefined) {
+    throw new InputError(ErrorCodes.SECRET_MISSING, 'The adapter database password is missing', {
+      details: problems,
+      hint: 'Set the variable or create the file that database.passwordEnv / passwordFile names.',
+    });
+  }
+  return password;
+}
+
 /** Shortest accepted HS256 secret: RFC 7518 §3.2 asks for a key at least as long as the hash. */
 export const MIN_JWT_SECRET_BYTES = 32;
 
@@ -30,25 +87,7 @@ export async function readDaemonSecrets(
   env: NodeJS.ProcessEnv,
 ): Promise<DaemonSecrets> {
   const problems: string[] = [];
-  const take = async (
-    what: string,
-    source: { env?: string | undefined; file?: string | undefined },
-  ): Promise<string | undefined> => {
-    if (source.file) {
-      try {
-        return (await readFile(source.file, 'utf8')).replace(/\r?\n$/, '');
-      } catch {
-        problems.push(`${what}: cannot read the file ${source.file}`);
-        return undefined;
-      }
-    }
-    if (source.env) {
-      const value = env[source.env];
-      if (value) return value;
-      problems.push(`${what}: the environment variable ${source.env} is not set`);
-    }
-    return undefined;
-  };
+  const take = (what: string, source: SecretSource) => readSecret(what, source, env, problems);
 
   const { jwt, mtls } = config.auth;
   let jwtKey: DaemonSecrets['jwtKey'] | undefined;
