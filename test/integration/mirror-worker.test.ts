@@ -4,13 +4,14 @@ import { Transaction, Wallet, keccak256 } from 'ethers';
 import pino from 'pino';
 import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
-import { aTempDir } from '../../../test/support/temp-dir.js';
-import type { Signer } from '../services/signer.js';
-import { openStore } from '../store/open.js';
-import type { Store } from '../store/types.js';
-import type { BroadcastOutcome, ChainReceipt, MirrorChain } from './chain.js';
-import { createMirrorMetrics } from './metrics.js';
-import { MirrorWorker, type MirrorSettings } from './mirror-worker.js';
+import { describeWithPostgres } from '../support/postgres.js';
+import { aTempDir } from '../support/temp-dir.js';
+import type { Signer } from '../../src/daemon/services/signer.js';
+import { openStore } from '../../src/daemon/store/open.js';
+import type { Store } from '../../src/daemon/store/types.js';
+import type { BroadcastOutcome, ChainReceipt, MirrorChain } from '../../src/daemon/worker/chain.js';
+import { createMirrorMetrics } from '../../src/daemon/worker/metrics.js';
+import { MirrorWorker, type MirrorSettings } from '../../src/daemon/worker/mirror-worker.js';
 
 // The worker's failure paths against a scripted node and a real SQLite store.
 
@@ -94,9 +95,15 @@ afterEach(async () => {
   stores = [];
 });
 
-async function aWorker(settings: Partial<MirrorSettings> = {}) {
+/** Where a suite's stores live: a new SQLite file or PostgreSQL schema per test. */
+type DatabaseUrl = () => Promise<string>;
+
+const anSqliteUrl: DatabaseUrl = async () =>
+  `sqlite://${join(await aTempDir('peruri-outbox-'), 'adapter.db')}`;
+
+async function aWorker(databaseUrl: DatabaseUrl, settings: Partial<MirrorSettings> = {}) {
   const { store } = await openStore({
-    url: `sqlite://${join(await aTempDir('peruri-outbox-'), 'adapter.db')}`,
+    url: await databaseUrl(),
     groupCommit: { maxDelayMs: 0, maxBatch: 100 },
   });
   stores.push(store);
@@ -151,9 +158,9 @@ async function aWorker(settings: Partial<MirrorSettings> = {}) {
   return { store, chain, signer, worker, queue, rounds };
 }
 
-describe('mirror worker outbox', () => {
+function workerSuite(databaseUrl: DatabaseUrl): void {
   it('signs and stores a batch before the node sees it, then confirms it by receipt', async () => {
-    const { store, chain, queue, rounds } = await aWorker();
+    const { store, chain, queue, rounds } = await aWorker(databaseUrl);
     await queue(3);
     chain.refuse = () => ({ kind: 'transient', message: 'connect ECONNREFUSED' });
     await rounds(1);
@@ -173,7 +180,7 @@ describe('mirror worker outbox', () => {
   });
 
   it('counts "already known" and "nonce too low" as sent', async () => {
-    const { store, chain, signer, queue, rounds } = await aWorker();
+    const { store, chain, signer, queue, rounds } = await aWorker(databaseUrl);
     await queue(1);
     chain.refuse = (raw) =>
       Transaction.from(raw).nonce === 0
@@ -192,7 +199,7 @@ describe('mirror worker outbox', () => {
   });
 
   it('signs a reverted part again with a new nonce, then fails the batch with the reason when it keeps reverting', async () => {
-    const { store, chain, queue, rounds } = await aWorker({
+    const { store, chain, queue, rounds } = await aWorker(databaseUrl, {
       retry: { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 1 },
     });
     const [first] = await queue(2);
@@ -212,7 +219,7 @@ describe('mirror worker outbox', () => {
   });
 
   it('gives the nonce of a transaction the node refuses for good to a filler and signs its part again', async () => {
-    const { store, chain, signer, queue, rounds } = await aWorker();
+    const { store, chain, signer, queue, rounds } = await aWorker(databaseUrl);
     await queue(1);
     chain.refuse = (raw) =>
       Transaction.from(raw).nonce === 1 && Transaction.from(raw).to?.toLowerCase() === CONTRACTS.pointsToken
@@ -234,7 +241,7 @@ describe('mirror worker outbox', () => {
   });
 
   it('signs a part again when its nonce was taken by another transaction', async () => {
-    const { store, chain, signer, queue, rounds } = await aWorker();
+    const { store, chain, signer, queue, rounds } = await aWorker(databaseUrl);
     await queue(1);
     await rounds(1);
     // another holder of the key used nonces 0 and 1 first: our two transactions can never be mined
@@ -247,4 +254,31 @@ describe('mirror worker outbox', () => {
     expect(await store.mirror.unfinishedTransactions(signer.address)).toEqual([]);
     expect([...chain.receiptsByHash.values()].length).toBe(2); // anchor and mint at nonces 2 and 3
   });
-});
+
+  it('applies a range of indexed events only while the cursor is where it was read', async () => {
+    const { store } = await aWorker(databaseUrl);
+    const wallet = `0x${'ab'.repeat(20)}`;
+    const events = (expectedBlock: number, toBlock: number, delta: bigint) => ({
+      cursor: 'holdings',
+      expectedBlock,
+      toBlock,
+      toBlockHash: null,
+      balanceDeltas: new Map([[wallet, delta]]),
+      badgeDeltas: new Map([[`${wallet}|7`, 1n]]),
+    });
+    expect(await store.mirror.applyIndexedEvents(events(-1, 10, 100n))).toBe(true);
+    expect(await store.mirror.applyIndexedEvents(events(10, 20, 5n))).toBe(true);
+    // a range read before the cursor moved is refused, and changes nothing
+    expect(await store.mirror.applyIndexedEvents(events(10, 20, 5n))).toBe(false);
+    expect(await store.holdings(wallet)).toEqual({ balance: '105', badges: [{ id: '7', amount: '2' }] });
+    await store.mirror.resetIndex({ actor: 'test', action: 'index.reset', subject: 'holdings', details: {} });
+    expect(await store.mirror.cursor('holdings')).toBe(-1);
+    expect(await store.holdings(wallet)).toEqual({ balance: '0', badges: [] });
+    expect(await store.mirror.applyIndexedEvents(events(20, 30, 1n))).toBe(false);
+    expect(await store.verifyAudit()).toMatchObject({ ok: true });
+  });
+}
+
+describe('mirror worker on SQLite', () => workerSuite(anSqliteUrl));
+
+describeWithPostgres('mirror worker on PostgreSQL', (postgres) => workerSuite(() => postgres.aSchemaUrl()));
