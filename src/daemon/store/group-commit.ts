@@ -10,6 +10,11 @@ export interface GroupSession {
   tx: Tx;
   /** Gives the connection back; `broken` when it must not be used again. */
   release(broken: boolean): void;
+  /**
+   * Resolves once the group's COMMIT is on disk, when the COMMIT itself does not wait for that
+   * (SQLite: the log is fsynced off the event loop). The group's callers are answered only then.
+   */
+  durable?(): Promise<void>;
 }
 
 export interface GroupCommitOptions {
@@ -37,6 +42,8 @@ export class GroupCommitter {
   private timer: NodeJS.Timeout | NodeJS.Immediate | undefined;
   private running: Promise<void> | undefined;
   private closed = false;
+  /** Groups committed whose durability is still awaited. */
+  private readonly flushing = new Set<Promise<void>>();
   private commits = 0;
   private writes = 0;
 
@@ -76,6 +83,7 @@ export class GroupCommitter {
     while (this.running || this.queue.length > 0) {
       await (this.running ?? this.start());
     }
+    await Promise.all(this.flushing);
   }
 
   private schedule(): void {
@@ -153,10 +161,21 @@ export class GroupCommitter {
     }
     this.commits += 1;
     this.writes += group.length;
-    group.forEach((pending, index) => {
-      const outcome = outcomes[index]!;
-      if (outcome.ok) pending.resolve(outcome.value);
-      else pending.reject(outcome.value);
+    const answer = () =>
+      group.forEach((pending, index) => {
+        const outcome = outcomes[index]!;
+        if (outcome.ok) pending.resolve(outcome.value);
+        else pending.reject(outcome.value);
+      });
+    if (!session.durable) {
+      answer();
+      return;
+    }
+    // The next group may run while this one's flush is on its way; its callers wait for it.
+    const flushed = session.durable().then(answer, (error: unknown) => {
+      for (const pending of group) pending.reject(error);
     });
+    this.flushing.add(flushed);
+    void flushed.finally(() => this.flushing.delete(flushed));
   }
 }

@@ -1,0 +1,171 @@
+// Intake benchmark: `POST /activity/track` of the adapter (SQLite, durable group commit, JWT,
+// default configuration) against a no-op fastify route in the same run, both driven by wrk from
+// its own process. Writes its section of bench/RESULTS.md unless --no-write.
+// Run after `npm run build`: `node bench/intake.js [--seconds 20] [--connections 64]`.
+import { spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { SignJWT } from 'jose';
+import { parse, stringify } from 'yaml';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const cli = join(root, 'bin/run.js');
+const args = process.argv.slice(2);
+const option = (name, fallback) => {
+  const index = args.indexOf(`--${name}`);
+  return index === -1 ? fallback : Number(args[index + 1]);
+};
+const seconds = option('seconds', 20);
+const connections = option('connections', 64);
+const write = !args.includes('--no-write');
+
+if (spawnSync('wrk', ['--version']).error) {
+  console.error('wrk is needed (Debian: apt-get install wrk)');
+  process.exit(2);
+}
+
+const scratch = mkdtempSync(join(tmpdir(), 'peruri-bench-intake-'));
+const dir = join(scratch, 'ws');
+run(['init', '--example', 'local', '--dir', dir, '--json']);
+const configFile = join(dir, 'service/adapter.yaml');
+const config = parse(readFileSync(configFile, 'utf8'));
+const adapterPort = await freePort();
+config.listen = { host: '127.0.0.1', port: adapterPort };
+// No chain: this measures intake alone (the worker waits for a chain and claims nothing).
+config.rpcUrl = `http://127.0.0.1:${await freePort()}`;
+writeFileSync(configFile, stringify(config));
+const jwtSecret = randomBytes(32).toString('hex');
+const env = {
+  ...process.env,
+  PERURI_CHAIN_KEYSTORE_PASSWORD: readFileSync(join(dir, 'secrets/dev-keystore-password'), 'utf8').trim(),
+  PERURI_CHAIN_ADAPTER_JWT_SECRET: jwtSecret,
+};
+const token = await new SignJWT({ sub: 'bench', aud: config.auth.jwt.audience })
+  .setProtectedHeader({ alg: 'HS256' })
+  .setExpirationTime('1h')
+  .sign(new TextEncoder().encode(jwtSecret));
+
+const noopPort = await freePort();
+const noop = spawn(process.execPath, [join(root, 'bench/support/noop-server.js'), String(noopPort)], {
+  stdio: ['ignore', 'pipe', 'inherit'],
+});
+await firstLine(noop);
+const adapter = spawn(process.execPath, [cli, 'adapter', 'start', '--config', configFile, '--json'], {
+  env,
+  stdio: ['ignore', 'pipe', 'ignore'],
+});
+await firstLine(adapter);
+
+const script = join(scratch, 'post.lua');
+writeFileSync(script, wrkScript(token));
+const results = [];
+try {
+  // Interleaved, twice each, so both see the same machine state.
+  for (const round of [1, 2]) {
+    results.push({ round, target: 'no-op route', ...wrk(`http://127.0.0.1:${noopPort}/noop`) });
+    results.push({ round, target: 'POST /activity/track', ...wrk(`http://127.0.0.1:${adapterPort}/activity/track`) });
+  }
+} finally {
+  adapter.kill('SIGTERM');
+  noop.kill('SIGTERM');
+}
+const best = (target) => results.filter((r) => r.target === target).sort((a, b) => b.rps - a.rps)[0];
+const ratio = best('POST /activity/track').rps / best('no-op route').rps;
+const table = [
+  '| run | target | requests/s | p50 | p99 | non-2xx |',
+  '|---:|---|---:|---:|---:|---:|',
+  ...results.map(
+    (r) => `| ${r.round} | ${r.target} | ${Math.round(r.rps).toLocaleString('en')} | ${r.p50} | ${r.p99} | ${r.errors} |`,
+  ),
+].join('\n');
+const section = `<!-- bench:intake -->
+## Durable intake (HTTP)
+
+Machine: ${machine()}. Date: ${new Date().toISOString().slice(0, 10)}.
+
+Command: \`npm run build && node bench/intake.js --seconds ${seconds} --connections ${connections}\`: wrk (2 threads, ${connections} connections, ${seconds} s per run) from its own process; the adapter with its generated configuration (SQLite, synchronous=FULL, group commit, JWT HS256, request log at info), each request a new activity with a new idempotency key for one of 1,000 users; the no-op route is a fastify 5 server that parses the same JSON body and answers 202.
+
+${table}
+
+Intake / no-op (best runs): **${(ratio * 100).toFixed(0)} %** (target ≥ 50 %); intake p99 ${best('POST /activity/track').p99} (target ≤ 50 ms).
+<!-- bench:intake-stop -->`;
+console.log(section);
+if (write) replaceSection('intake', section);
+
+function wrk(url) {
+  const result = spawnSync('wrk', ['-t2', `-c${connections}`, `-d${seconds}s`, '--latency', '-s', script, url], {
+    encoding: 'utf8',
+  });
+  if (result.status !== 0) throw new Error(result.stderr);
+  const out = result.stdout;
+  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)[1]);
+  const p50 = /50%\s+(\S+)/.exec(out)[1];
+  const p99 = /99%\s+(\S+)/.exec(out)[1];
+  const errors = Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0);
+  return { rps, p50, p99, errors };
+}
+
+function wrkScript(bearer) {
+  return `
+local counter = 0
+local prefix = ""
+function setup(thread)
+  thread:set("prefix", tostring(math.random(1, 1000000000)))
+end
+function init(args)
+  prefix = prefix
+end
+request = function()
+  counter = counter + 1
+  local body = '{"userId":"user-' .. (counter % 1000) .. '","type":"quiz.completed","occurredAt":"2026-11-24T10:15:00+07:00","payload":{"quiz":' .. counter .. '},"points":"5"}'
+  return wrk.format("POST", nil, {
+    ["Content-Type"] = "application/json",
+    ["Authorization"] = "Bearer ${bearer}",
+    ["Idempotency-Key"] = prefix .. "-" .. counter
+  }, body)
+end
+`;
+}
+
+function run(cliArgs) {
+  const result = spawnSync(process.execPath, [cli, ...cliArgs], { encoding: 'utf8' });
+  if (result.status !== 0) throw new Error(`${cliArgs.join(' ')} failed: ${result.stderr}`);
+}
+
+function firstLine(child) {
+  return new Promise((resolve, reject) => {
+    child.stdout.once('data', resolve);
+    child.once('exit', (code) => reject(new Error(`exited ${code} before it was ready`)));
+  });
+}
+
+function freePort() {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function machine() {
+  const os = readFileSync('/etc/os-release', 'utf8').match(/PRETTY_NAME="(.*)"/)?.[1] ?? 'Linux';
+  return `${cpus().length}-core ${os} ${process.arch} (${cpus()[0].model.trim()}), Node ${process.version}`;
+}
+
+function replaceSection(name, text) {
+  const file = join(root, 'bench/RESULTS.md');
+  const current = readFileSync(file, 'utf8');
+  const start = current.indexOf(`<!-- bench:${name} -->`);
+  const end = current.indexOf(`<!-- bench:${name}-stop -->`);
+  const next =
+    start === -1
+      ? `${current.trimEnd()}\n\n${text}\n`
+      : `${current.slice(0, start)}${text}${current.slice(end + `<!-- bench:${name}-stop -->`.length)}`;
+  writeFileSync(file, next);
+}
