@@ -67,7 +67,11 @@ try {
   // Interleaved, twice each, so both see the same machine state.
   for (const round of [1, 2]) {
     results.push({ round, target: 'no-op route', ...wrk(`http://127.0.0.1:${noopPort}/noop`) });
-    results.push({ round, target: 'POST /activity/track', ...wrk(`http://127.0.0.1:${adapterPort}/activity/track`) });
+    results.push({
+      round,
+      target: 'POST /activity/track',
+      ...wrk(`http://127.0.0.1:${adapterPort}/activity/track`),
+    });
   }
 } finally {
   adapter.kill('SIGTERM');
@@ -79,7 +83,8 @@ const table = [
   '| run | target | requests/s | p50 | p99 | non-2xx |',
   '|---:|---|---:|---:|---:|---:|',
   ...results.map(
-    (r) => `| ${r.round} | ${r.target} | ${Math.round(r.rps).toLocaleString('en')} | ${r.p50} | ${r.p99} | ${r.errors} |`,
+    (r) =>
+      `| ${r.round} | ${r.target} | ${Math.round(r.rps).toLocaleString('en')} | ${r.p50} | ${r.p99} | ${r.errors} |`,
   ),
 ].join('\n');
 const section = `<!-- bench:intake -->
@@ -97,9 +102,13 @@ console.log(section);
 if (write) replaceSection('intake', section);
 
 function wrk(url) {
-  const result = spawnSync('wrk', ['-t2', `-c${connections}`, `-d${seconds}s`, '--latency', '-s', script, url], {
-    encoding: 'utf8',
-  });
+  const result = spawnSync(
+    'wrk',
+    ['-t2', `-c${connections}`, `-d${seconds}s`, '--latency', '-s', script, url],
+    {
+      encoding: 'utf8',
+    },
+  );
   if (result.status !== 0) throw new Error(result.stderr);
   const out = result.stdout;
   const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)[1]);

@@ -85,7 +85,7 @@ export async function createDaemon(config: AdapterConfig, options: CreateDaemonO
     const rpc = options.chainProbe
       ? undefined
       : rpcChainProbe({ rpcUrl: config.rpcUrl, chainId: config.chainId });
-    const mirrorChain = options.mirrorChain ?? jsonRpcMirrorChain(config.rpcUrl, config.chainId);
+    const mirrorChain = options.mirrorChain ?? jsonRpcMirrorChain(config.rpcUrl);
     const wallets = new WalletService(store, master.deriver, config.wallets.didMethod);
     const lifecycle: Lifecycle = { draining: false };
     const { app, metrics } = buildApp({

@@ -1,7 +1,8 @@
 import { readFile } from 'node:fs/promises';
-import { Transaction, Wallet, keccak256 } from 'ethers';
+import { getBytes } from 'ethers';
 import { ErrorCodes, InputError } from '../../core/errors.js';
 import { decryptAccountKey } from '../../core/keys/keystore.js';
+import { signLegacyTransaction } from './legacy-transaction.js';
 
 /** A transaction for the signer: legacy type 0 with an explicit gas price (0 on this network). */
 export interface UnsignedTransaction {
@@ -64,23 +65,9 @@ export async function keystoreSigner(options: KeystoreSignerOptions): Promise<Si
       { hint: 'Point signer.keystoreFile at the minter keystore, or fix signer.address.' },
     );
   }
-  const wallet = new Wallet(account.privateKey);
+  const privateKey = getBytes(account.privateKey);
   return {
     address: account.address,
-    async signTransaction(transaction) {
-      const raw = await wallet.signTransaction(
-        Transaction.from({
-          type: 0,
-          chainId: transaction.chainId,
-          nonce: transaction.nonce,
-          to: transaction.to,
-          data: transaction.data,
-          gasLimit: transaction.gasLimit,
-          gasPrice: transaction.gasPrice,
-          value: transaction.value ?? 0n,
-        }),
-      );
-      return { raw, hash: keccak256(raw) };
-    },
+    signTransaction: async (transaction) => signLegacyTransaction(privateKey, transaction),
   };
 }

@@ -1,6 +1,7 @@
 import type { AuditChain } from './audit.js';
 import type { Dialect, Row, Tx } from './dialect.js';
 import type {
+  BatchActivity,
   BatchPart,
   BatchRecord,
   IndexedEvents,
@@ -35,9 +36,18 @@ export class SqlMirrorStore implements MirrorStore {
     private readonly audit: AuditChain,
   ) {}
 
-  async claimable(limit: number, at: string): Promise<ActivityRecord[]> {
+  async claimable(limit: number, at: string): Promise<BatchActivity[]> {
     const rows = await this.db.read(SQL.claimable, [at, limit]);
-    return rows.map(toActivity);
+    return rows.map((row) => ({
+      id: String(row.id),
+      wallet: String(row.wallet),
+      points: String(row.points),
+      badgeId: nullableString(row.badge_id),
+      badgeAmount: nullableString(row.badge_amount),
+      activityRef: String(row.activity_ref),
+      detailHash: String(row.detail_hash),
+      createdAt: String(row.created_at),
+    }));
   }
 
   submitBatch(input: SubmitBatchInput): Promise<OutboxTransaction[]> {

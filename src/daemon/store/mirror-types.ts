@@ -1,6 +1,12 @@
 /** Records and the repository interface of the mirror worker: batches, the outbox, chain events. */
 import type { ActivityRecord, AuditInput } from './types.js';
 
+/** What the worker needs of an activity to put it in a batch. */
+export type BatchActivity = Pick<
+  ActivityRecord,
+  'id' | 'wallet' | 'points' | 'badgeId' | 'badgeAmount' | 'activityRef' | 'detailHash' | 'createdAt'
+>;
+
 /** What an outbox transaction does for its batch. */
 export type TransactionPurpose = 'anchor' | 'mint-points' | 'mint-badges' | 'filler';
 
@@ -127,7 +133,7 @@ export interface IndexedEvents {
 /** The worker's side of the repository. */
 export interface MirrorStore {
   /** Queued activities whose time has come, oldest first (batch order). */
-  claimable(limit: number, now: string): Promise<ActivityRecord[]>;
+  claimable(limit: number, now: string): Promise<BatchActivity[]>;
   /**
    * In one write transaction: takes the next nonces (above the stored ones and `nonceFloor`),
    * signs the drafts, stores the batch, marks its activities submitted and stores the signed

@@ -43,7 +43,7 @@ export const SQL = {
 
   countRows: (table: string) => `SELECT COUNT(*) AS n FROM ${table}`,
 
-  claimable: `SELECT * FROM activities
+  claimable: `SELECT id, wallet, points, badge_id, badge_amount, activity_ref, detail_hash, created_at FROM activities
     WHERE status = 'queued' AND batch_id IS NULL AND (next_attempt_at IS NULL OR next_attempt_at <= $1)
     ORDER BY created_at, id LIMIT $2`,
   insertBatch: `INSERT INTO batches (id, status, size, merkle_root, parts, tx_hashes, attempts, created_at, updated_at)

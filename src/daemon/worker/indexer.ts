@@ -73,28 +73,32 @@ export class HoldingsIndexer {
     const add = (map: Map<string, bigint>, key: string, delta: bigint) =>
       map.set(key, (map.get(key) ?? 0n) + delta);
     for (const log of logs) {
-      if (log.address === pointsToken) {
-        const parsed = this.token.parseLog(log);
-        if (parsed?.name !== 'Transfer') continue;
-        const [from, to, value] = parsed.args as unknown as [string, string, bigint];
-        if (from !== ZeroAddress) add(balanceDeltas, normal(from), -value);
-        if (to !== ZeroAddress) add(balanceDeltas, normal(to), value);
-      } else if (log.address === badges) {
+      const [topic, ...indexed] = log.topics;
+      if (log.address === pointsToken && topic === this.topics[0] && indexed.length === 2) {
+        // Transfer(address indexed from, address indexed to, uint256 value): decoded by hand, it is
+        // three fixed words, and this loop sees every payment the mirror makes.
+        const [from, to] = indexed.map(topicAddress) as [string, string];
+        const value = BigInt(log.data);
+        if (from !== ZERO) add(balanceDeltas, from, -value);
+        if (to !== ZERO) add(balanceDeltas, to, value);
+      } else if (log.address === badges && topic === this.topics[1] && indexed.length === 3) {
+        // TransferSingle(operator, from, to indexed; id, value)
+        const [, from, to] = indexed.map(topicAddress) as [string, string, string];
+        const id = BigInt(`0x${log.data.slice(2, 66)}`);
+        const value = BigInt(`0x${log.data.slice(66, 130)}`);
+        if (from !== ZERO) add(badgeDeltas, `${from}|${id}`, -value);
+        if (to !== ZERO) add(badgeDeltas, `${to}|${id}`, value);
+      } else if (log.address === badges && topic === this.topics[2]) {
         const parsed = this.badges.parseLog(log);
         if (!parsed) continue;
         const from = normal(parsed.args.getValue('from') as string);
         const to = normal(parsed.args.getValue('to') as string);
-        const moves: [bigint, bigint][] =
-          parsed.name === 'TransferSingle'
-            ? [[parsed.args.getValue('id') as bigint, parsed.args.getValue('value') as bigint]]
-            : (parsed.args.getValue('ids') as bigint[]).map((id, index) => [
-                id,
-                (parsed.args.getValue('values') as bigint[])[index]!,
-              ]);
-        for (const [id, value] of moves) {
-          if (from !== ZeroAddress.toLowerCase()) add(badgeDeltas, `${from}|${id}`, -value);
-          if (to !== ZeroAddress.toLowerCase()) add(badgeDeltas, `${to}|${id}`, value);
-        }
+        const ids = parsed.args.getValue('ids') as bigint[];
+        const values = parsed.args.getValue('values') as bigint[];
+        ids.forEach((id, index) => {
+          if (from !== ZERO) add(badgeDeltas, `${from}|${id}`, -values[index]!);
+          if (to !== ZERO) add(badgeDeltas, `${to}|${id}`, values[index]!);
+        });
       }
     }
     return {
@@ -108,7 +112,14 @@ export class HoldingsIndexer {
   }
 }
 
+const ZERO = ZeroAddress.toLowerCase();
+
 /** Addresses are stored lowercase, as wallets are. */
 function normal(address: string): string {
   return getAddress(address).toLowerCase();
+}
+
+/** The address in an indexed topic (the last 20 of its 32 bytes), lowercase. */
+function topicAddress(topic: string): string {
+  return `0x${topic.slice(26).toLowerCase()}`;
 }

@@ -1,7 +1,6 @@
 import { Interface } from 'ethers';
 import { loadArtifact } from '../../core/contracts/artifacts.js';
-import type { BatchPart, TransactionDraft } from '../store/mirror-types.js';
-import type { ActivityRecord } from '../store/types.js';
+import type { BatchActivity, BatchPart, TransactionDraft } from '../store/mirror-types.js';
 import { buildActivityTree, type ActivityTree } from './merkle.js';
 
 /** Where the worker sends its transactions (from the workspace's deployments.json). */
@@ -57,7 +56,7 @@ function contractInterface(name: 'PointsToken' | 'Badges' | 'ActivityLog'): Inte
  */
 export function planBatch(
   batchId: string,
-  activities: readonly ActivityRecord[],
+  activities: readonly BatchActivity[],
   contracts: MirrorContracts,
   maxEntriesPerTx: number,
 ): BatchPlan {
@@ -132,12 +131,12 @@ export function planBatch(
  */
 export function partsOf(
   parts: readonly BatchPart[],
-  activities: readonly ActivityRecord[],
+  activities: readonly BatchActivity[],
   position: number,
 ): string[] {
   const activity = activities[position]!;
   // The activity's position among those that pay points, and among those that give a badge.
-  const rank = (pays: (candidate: ActivityRecord) => boolean) =>
+  const rank = (pays: (candidate: BatchActivity) => boolean) =>
     pays(activity) ? activities.slice(0, position).filter(pays).length : -1;
   const ranks = {
     anchor: position,
