@@ -63,8 +63,17 @@ export interface WalletStatus {
   created: boolean;
 }
 
-/** The identity map: app user id ⇄ wallet address ⇄ DID. */
+/** How many wallets the identity map keeps in memory (the oldest is forgotten first). */
+const WALLETS_KEPT = 100_000;
+
+/**
+ * The identity map: app user id ⇄ wallet address ⇄ DID. A wallet record never changes once
+ * created, so returning users are answered from memory, sparing a database read on every
+ * activity (a change of custody, when it comes, must evict its record here).
+ */
 export class WalletService {
+  private readonly known = new Map<string, WalletRecord>();
+
   constructor(
     private readonly store: Store,
     private readonly deriver: WalletDeriver,
@@ -77,7 +86,9 @@ export class WalletService {
    * @param actor - who asks (the JWT subject), for the audit trail
    */
   async ensure(userId: string, actor: string): Promise<{ wallet: WalletRecord; created: boolean }> {
-    return this.store.ensureWallet({
+    const remembered = this.known.get(userId);
+    if (remembered) return { wallet: remembered, created: false };
+    const result = await this.store.ensureWallet({
       userId,
       derive: (index) => {
         const address = this.deriver.address(index);
@@ -90,6 +101,9 @@ export class WalletService {
         details: { userId, index: wallet.index, did: wallet.did, custody: wallet.custody },
       }),
     });
+    if (this.known.size >= WALLETS_KEPT) this.known.delete(this.known.keys().next().value!);
+    this.known.set(userId, result.wallet);
+    return result;
   }
 
   /**

@@ -68,7 +68,8 @@ class SqliteDialect implements Dialect {
     this.flusher = new WalFlusher(`${options.path}-wal`);
     // A Tx per group: what the repository remembers about a group stays with that group.
     const session = (): GroupSession => ({
-      exec: (sql) => void writer.exec(sql),
+      // Transaction control runs twice per write (SAVEPOINT, RELEASE): prepared once, not parsed each time.
+      exec: (sql) => void run(this.writer, this.writerStatements, sql, []),
       tx: {
         query: <R extends Row>(sql: string, params: readonly SqlValue[] = []) =>
           Promise.resolve(run(this.writer, this.writerStatements, sql, params) as R[]),
