@@ -84,6 +84,18 @@ export class SqlMirrorStore implements MirrorStore {
     return (await this.db.read(SQL.unfinishedTransactions, [signer])).map(toTransaction);
   }
 
+  async rawTransactions(ids: readonly number[]): Promise<Map<number, string>> {
+    const raws = new Map<number, string>();
+    for (let start = 0; start < ids.length; start += ACTIVITY_CHUNK) {
+      const chunk = ids.slice(start, start + ACTIVITY_CHUNK);
+      const params = chunk.concat(Array.from({ length: ACTIVITY_CHUNK - chunk.length }, () => chunk[0]!));
+      for (const row of await this.db.read<{ id: number; raw_tx: string }>(SQL.rawTransactions, params)) {
+        raws.set(Number(row.id), String(row.raw_tx));
+      }
+    }
+    return raws;
+  }
+
   recordOutcomes(outcomes: readonly TransactionOutcome[]): Promise<void> {
     if (outcomes.length === 0) return Promise.resolve();
     return this.db.write(async (tx) => {
@@ -221,6 +233,7 @@ export class SqlMirrorStore implements MirrorStore {
         draft.batchId,
         signed[index]!.raw,
         signed[index]!.hash,
+        draft.gasLimit.toString(),
         at,
       ]);
       result.push(toTransaction(inserted!));
@@ -255,8 +268,8 @@ function toTransaction(row: Row): OutboxTransaction {
     purpose: row.purpose as OutboxTransaction['purpose'],
     part: nullableString(row.part),
     batchId: nullableString(row.batch_id),
-    rawTx: String(row.raw_tx),
     txHash: String(row.tx_hash),
+    gasLimit: String(row.raw_tx_gas_limit),
     status: row.status as OutboxTransaction['status'],
     blockNumber: nullableNumber(row.block_number),
     reason: nullableString(row.reason),

@@ -27,8 +27,9 @@ export interface OutboxTransaction {
   /** The part of its batch it carries (`anchor`, `points:0`, `badges:1`); null for a filler. */
   part: string | null;
   batchId: string | null;
-  rawTx: string;
   txHash: string;
+  /** The gas limit it was signed with (the raw transaction itself is read only to broadcast). */
+  gasLimit: string;
   status: TransactionStatus;
   blockNumber: number | null;
   reason: string | null;
@@ -144,6 +145,8 @@ export interface MirrorStore {
   submitBatch(input: SubmitBatchInput): Promise<OutboxTransaction[]>;
   /** Signed or sent transactions of `signer`, in nonce order. */
   unfinishedTransactions(signer: string): Promise<OutboxTransaction[]>;
+  /** The signed raw transactions of outbox rows, by id. */
+  rawTransactions(ids: readonly number[]): Promise<Map<number, string>>;
   recordOutcomes(outcomes: readonly TransactionOutcome[]): Promise<void>;
   /** Marks transactions replaced/reverted/rejected and stores their signed replacements. */
   resign(input: ResignInput): Promise<OutboxTransaction[]>;

@@ -10,6 +10,10 @@ function placeholders(first: number, count: number): string {
   return Array.from({ length: count }, (_, index) => `$${first + index}`).join(', ');
 }
 
+/** An outbox row without its raw transaction (tens of kilobytes), for lists read every round. */
+const TRANSACTION_COLUMNS = `id, signer, nonce, purpose, part, batch_id, tx_hash, status, block_number, reason,
+  attempts, next_attempt_at, created_at, updated_at, raw_tx_gas_limit`;
+
 export const SQL = {
   ping: 'SELECT 1 AS ok',
 
@@ -53,18 +57,22 @@ export const SQL = {
     WHERE status = 'queued' AND batch_id IS NULL AND id IN (${placeholders(4, ACTIVITY_CHUNK)})
     RETURNING id`,
   maxNonce: 'SELECT MAX(nonce) AS nonce FROM transactions WHERE signer = $1',
-  insertTransaction: `INSERT INTO transactions (signer, nonce, purpose, part, batch_id, raw_tx, tx_hash, status, attempts, created_at, updated_at)
-    VALUES ($1, $2, $3, $4, $5, $6, $7, 'signed', 0, $8, $8)
-    RETURNING *`,
-  unfinishedTransactions: `SELECT * FROM transactions WHERE signer = $1 AND status IN ('signed', 'sent') ORDER BY nonce`,
+  insertTransaction: `INSERT INTO transactions (signer, nonce, purpose, part, batch_id, raw_tx, tx_hash, raw_tx_gas_limit,
+      status, attempts, created_at, updated_at)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'signed', 0, $9, $9)
+    RETURNING ${TRANSACTION_COLUMNS}`,
+  unfinishedTransactions: `SELECT ${TRANSACTION_COLUMNS} FROM transactions
+    WHERE signer = $1 AND status IN ('signed', 'sent') ORDER BY nonce`,
+  /** ACTIVITY_CHUNK ids. */
+  rawTransactions: `SELECT id, raw_tx FROM transactions WHERE id IN (${placeholders(1, ACTIVITY_CHUNK)})`,
   recordOutcome: `UPDATE transactions SET status = $2, block_number = COALESCE($3, block_number), reason = COALESCE($4, reason),
     attempts = COALESCE($5, attempts), next_attempt_at = $6, updated_at = $7 WHERE id = $1`,
-  makeFiller: `UPDATE transactions SET purpose = 'filler', part = NULL, raw_tx = $2, tx_hash = $3, status = 'signed',
+  makeFiller: `UPDATE transactions SET purpose = 'filler', part = NULL, raw_tx = $2, tx_hash = $3, raw_tx_gas_limit = '21000', status = 'signed',
     reason = $4, attempts = 0, next_attempt_at = NULL, updated_at = $5 WHERE id = $1`,
   countBatchAttempt: 'UPDATE batches SET attempts = attempts + 1, updated_at = $2 WHERE id = $1',
   batchesInFlight: "SELECT * FROM batches WHERE status = 'submitted' ORDER BY created_at, id",
   batchById: 'SELECT * FROM batches WHERE id = $1',
-  batchTransactions: 'SELECT * FROM transactions WHERE batch_id = $1 ORDER BY nonce',
+  batchTransactions: `SELECT ${TRANSACTION_COLUMNS} FROM transactions WHERE batch_id = $1 ORDER BY nonce`,
   batchActivities: 'SELECT * FROM activities WHERE batch_id = $1 ORDER BY created_at, id',
   confirmBatch: `UPDATE batches SET status = 'confirmed', block_number = $2, tx_hashes = $3, updated_at = $4 WHERE id = $1`,
   confirmBatchActivities: `UPDATE activities SET status = 'confirmed', block_number = $2, updated_at = $3

@@ -219,9 +219,10 @@ export class MirrorWorker {
   private async resign(batch: BatchRecord, failed: OutboxTransaction[]): Promise<void> {
     for (const transaction of failed) this.options.metrics.resigned.inc({ cause: transaction.status });
     await this.outbox.refreshNonceFloor();
+    const raws = await this.options.store.mirror.rawTransactions(failed.map((transaction) => transaction.id));
     await this.options.store.mirror.resign({
       replaced: [],
-      drafts: failed.map((transaction) => Outbox.redraft(transaction)),
+      drafts: failed.map((transaction) => Outbox.redraft(transaction, raws.get(transaction.id)!)),
       signer: this.outbox.signerAddress,
       nonceFloor: this.outbox.nonceFloor,
       sign: this.outbox.sign,

@@ -97,12 +97,15 @@ export class Outbox {
    */
   async broadcastDue(all = false): Promise<boolean> {
     const { store, chain, metrics, logger, retry } = this.options;
-    const unfinished = await store.unfinishedTransactions(this.signerAddress);
+    const due = (await store.unfinishedTransactions(this.signerAddress)).filter(
+      (transaction) => all || this.isDue(transaction),
+    );
+    const raws = await store.rawTransactions(due.map((transaction) => transaction.id));
     const outcomes: TransactionOutcome[] = [];
     let reachable = true;
-    for (const transaction of unfinished) {
-      if (!all && !this.isDue(transaction)) continue;
-      const outcome = await chain.broadcast(transaction.rawTx);
+    for (const transaction of due) {
+      const rawTx = raws.get(transaction.id)!;
+      const outcome = await chain.broadcast(rawTx);
       const attempts = transaction.attempts + 1;
       metrics.broadcasts.inc({ outcome: outcome.kind });
       if (outcome.kind === 'accepted' || outcome.kind === 'known') {
@@ -116,7 +119,7 @@ export class Outbox {
       if (outcome.kind === 'rejected' && transaction.attempts >= 1) {
         // Refused twice, and the node does not hold it: it will never be mined as signed.
         await store.recordOutcomes(outcomes.splice(0));
-        await this.fillRejected(transaction, outcome.message);
+        await this.fillRejected(transaction, rawTx, outcome.message);
         continue;
       }
       logger.warn(
@@ -164,7 +167,7 @@ export class Outbox {
           result.mined += 1;
           outcomes.push({ id: transaction.id, status: 'mined', blockNumber: receipt.blockNumber });
         } else {
-          const reason = `reverted in block ${receipt.blockNumber} (gas used ${receipt.gasUsed} of ${gasLimitOf(transaction)})`;
+          const reason = `reverted in block ${receipt.blockNumber} (gas used ${receipt.gasUsed} of ${transaction.gasLimit})`;
           result.reverted.push({
             ...transaction,
             status: 'reverted',
@@ -196,8 +199,8 @@ export class Outbox {
   }
 
   /** A stored transaction's call as a draft, to sign again with a new nonce. */
-  static redraft(transaction: OutboxTransaction): TransactionDraft {
-    const parsed = Transaction.from(transaction.rawTx);
+  static redraft(transaction: OutboxTransaction, rawTx: string): TransactionDraft {
+    const parsed = Transaction.from(rawTx);
     return {
       purpose: transaction.purpose,
       part: transaction.part,
@@ -220,7 +223,7 @@ export class Outbox {
    * A rejected transaction would block every later nonce: its row becomes a zero-value transfer to
    * the signer itself at the same nonce, and its part is signed again with a new nonce.
    */
-  private async fillRejected(transaction: OutboxTransaction, message: string): Promise<void> {
+  private async fillRejected(transaction: OutboxTransaction, rawTx: string, message: string): Promise<void> {
     const { store, logger } = this.options;
     const [filler] = await this.sign(
       [
@@ -244,7 +247,7 @@ export class Outbox {
     if (transaction.purpose === 'filler' || !transaction.batchId) return;
     await store.resign({
       replaced: [],
-      drafts: [Outbox.redraft(transaction)],
+      drafts: [Outbox.redraft(transaction, rawTx)],
       signer: this.signerAddress,
       nonceFloor: this.nonceFloor,
       sign: this.sign,
@@ -257,8 +260,4 @@ export class Outbox {
       },
     });
   }
-}
-
-function gasLimitOf(transaction: OutboxTransaction): string {
-  return Transaction.from(transaction.rawTx).gasLimit.toString();
 }
