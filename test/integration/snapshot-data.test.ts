@@ -136,7 +136,7 @@ describe('--include-chain-data', () => {
       '{"version":1}\n',
     );
     expect((await runCli(['validate', '--dir', restoredDir])).exitCode).toBe(0);
-  });
+  }, 90_000); // four CLI runs with scrypt: about 8 s alone, far more on a loaded machine
 
   it('says in --help that remote nodes’ data is not reachable yet', async () => {
     const help = await runCli(['snapshot', '--help']);
