@@ -19,8 +19,11 @@ export interface SpawnDetachedOptions {
 /** A process started by {@link spawnDetached}: its pid and how it ends while we still watch. */
 export interface DetachedProcess {
   pid: number;
-  /** Identity of the pid at start (see {@link processStartTime}); recorded next to it. */
-  startTime: string;
+  /**
+   * Identity of the pid at start (see {@link processStartTime}), recorded next to it; undefined
+   * when the program already ended (`exited` then says how).
+   */
+  startTime: string | undefined;
   /** Resolves with the exit code (or signal name) if the process ends while this CLI runs. */
   exited: Promise<number | string>;
 }
@@ -59,16 +62,7 @@ export async function spawnDetached(options: SpawnDetachedOptions): Promise<Deta
       );
     });
     child.unref();
-    const startTime = await processStartTime(pid);
-    if (startTime === undefined) {
-      const code = await exited;
-      throw new RemoteError(ErrorCodes.REMOTE_FAILED, `${options.file} exited at once (${code})`, {
-        host: 'localhost',
-        command: options.file,
-        hint: `See its log, ${options.logFile}.`,
-      });
-    }
-    return { pid, startTime, exited };
+    return { pid, startTime: await processStartTime(pid), exited };
   } finally {
     closeSync(log);
   }

@@ -475,7 +475,7 @@ async function startProcess(
   args: string[],
   logFile: string,
   env: NodeJS.ProcessEnv,
-): Promise<{ record: ProcessRecord; exited: Promise<number | string> }> {
+): Promise<{ exited: Promise<number | string> }> {
   const { spawnDetached } = await import('../../io/detached.js');
   await ensureLocalDir(ctx.dir);
   const logPath = join(ctx.dir, logFile);
@@ -487,6 +487,8 @@ async function startProcess(
     ),
   );
   const child = await spawnDetached({ file, args, logFile: logPath, cwd: ctx.dir, env });
+  // Ended already: nothing to record, and the wait for readiness reports the exit with the log.
+  if (child.startTime === undefined) return { exited: child.exited };
   const record: ProcessRecord = {
     name,
     role,
@@ -500,7 +502,7 @@ async function startProcess(
   await writeStackState(ctx.dir, ctx.state!);
   ctx.started.push(record);
   ctx.statuses.set(name, 'started');
-  return { record, exited: child.exited };
+  return { exited: child.exited };
 }
 
 async function failUnlessReady<T>(
