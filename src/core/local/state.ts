@@ -5,9 +5,11 @@ import { ErrorCodes, InputError } from '../errors.js';
 
 /** Where `up` keeps what it runs: state file, logs, chain state, JWT secret (workspace-relative). */
 export const LOCAL_DIR = '.local';
+/** The record of the running stack's processes. */
 export const STACK_FILE = `${LOCAL_DIR}/stack.json`;
 /** anvil's saved chain (accounts, code, storage, blocks), loaded at start and dumped on the way. */
 export const CHAIN_STATE_FILE = `${LOCAL_DIR}/chain-state.json`;
+/** The HS256 secret shared by the local adapter and the tokens `up` mints (0600). */
 export const JWT_SECRET_FILE = `${LOCAL_DIR}/jwt-secret`;
 
 /** The engine that runs the local chain. */

@@ -134,7 +134,7 @@ export type UpStepRunner = (steps: readonly Step<UpContext>[], context: UpContex
  *   PC_ENGINE_MISSING, PC_PORT_IN_USE, PC_LOCAL_CHAIN_LOST, PC_STACK_RUNNING), RemoteError
  *   (PC_LOCAL_START_FAILED with the log's tail), InterruptedError
  * @example
- * const { loadAdapterConfig } = await import('peruri-chain/dist/daemon/config/load.js');
+ * // loadAdapterConfig: the daemon's loader (src/daemon/config/load.ts), handed over by the edge
  * const stack = await upLocalStack({ dir: './workspace', password: undefined, loadAdapterConfig });
  * console.log(stack.adapterUrl, stack.contracts.PointsToken);
  */
