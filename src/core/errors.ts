@@ -85,6 +85,8 @@ export const ErrorCodes = {
   LOCAL_CHAIN_LOST: 'PC_LOCAL_CHAIN_LOST',
   /** The local stack runs and the operation needs it stopped first. */
   STACK_RUNNING: 'PC_STACK_RUNNING',
+  /** Another `up` or `down` is changing the same workspace's local stack right now. */
+  LOCAL_BUSY: 'PC_LOCAL_BUSY',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import { withStackLock } from './lock.js';
 import { readStackState, writeStackState, type ProcessRecord, type StackRole } from './state.js';
 import { stopRecordedProcess, type StopOutcome } from './supervise.js';
 
@@ -39,6 +40,20 @@ export interface StopStackOptions {
  */
 export async function stopStack(dir: string, options: StopStackOptions = {}): Promise<StopStackResult> {
   const absolute = resolve(dir);
+  if (!(await readStackState(absolute))) return { dir: absolute, processes: [] };
+  return withStackLock(absolute, 'down', () => stopRecordedStack(absolute, options));
+}
+
+/**
+ * {@link stopStack} for a caller that already holds the stack lock (`up --reset-chain`).
+ * @param absolute - the workspace, absolute
+ * @param options - grace times
+ * @returns each recorded process and how its stop went
+ */
+export async function stopRecordedStack(
+  absolute: string,
+  options: StopStackOptions = {},
+): Promise<StopStackResult> {
   const state = await readStackState(absolute);
   if (!state) return { dir: absolute, processes: [] };
   const order: ProcessRecord[] = [

@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { processStartTime, spawnDetached } from '../../io/detached.js';
@@ -19,7 +20,7 @@ async function aDetached(script: string) {
       // already gone
     }
   });
-  return { pid: child.pid, startTime: child.startTime!, exited: child.exited };
+  return { pid: child.pid, startTime: child.startTime!, exited: child.exited, logFile: join(dir, 'out.log') };
 }
 
 describe('supervising detached processes by pid and start time', () => {
@@ -41,7 +42,11 @@ describe('supervising detached processes by pid and start time', () => {
   it('stops with SIGTERM, and kills one that ignores it after the grace time', async () => {
     // Given one process that ends on SIGTERM and one that ignores it
     const polite = await aDetached('exec sleep 30');
-    const stubborn = await aDetached('trap "" TERM; while :; do sleep 1; done');
+    const stubborn = await aDetached('trap "" TERM; echo trapped; while :; do sleep 1; done');
+    // SIGTERM must not arrive before the shell has set its trap.
+    while (!(await readFile(stubborn.logFile, 'utf8')).includes('trapped')) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
 
     // When both are stopped
     const [politeOutcome, stubbornOutcome] = await Promise.all([

@@ -28,7 +28,8 @@ import {
   type StackRole,
   type StackState,
 } from './state.js';
-import { stopStack } from './down.js';
+import { stopRecordedStack } from './down.js';
+import { withStackLock } from './lock.js';
 import { isRecordedProcessRunning, stopRecordedProcess } from './supervise.js';
 
 /** Where the adapter configuration is in a workspace. */
@@ -131,7 +132,7 @@ export type UpStepRunner = (steps: readonly Step<UpContext>[], context: UpContex
  * @param run - runs the steps (default: plainly, without progress)
  * @returns URLs, token, contract addresses and which processes were started or kept
  * @throws RefusedError (PC_WORKSPACE_INVALID without a workspace, PC_NOT_ONE_MACHINE,
- *   PC_ENGINE_MISSING, PC_PORT_IN_USE, PC_LOCAL_CHAIN_LOST, PC_STACK_RUNNING), RemoteError
+ *   PC_ENGINE_MISSING, PC_PORT_IN_USE, PC_LOCAL_CHAIN_LOST, PC_STACK_RUNNING, PC_LOCAL_BUSY), RemoteError
  *   (PC_LOCAL_START_FAILED with the log's tail), InterruptedError
  * @example
  * // loadAdapterConfig: the daemon's loader (src/daemon/config/load.ts), handed over by the edge
@@ -154,13 +155,19 @@ export async function upLocalStack(
     token: null,
     warnings: [],
   };
-  try {
-    await run(upSteps(options), context);
-  } catch (error) {
-    await stopStarted(context);
-    throw error;
-  }
-  return result(context);
+  // Without a workspace there is nothing to lock (and no .local to create): the first step refuses.
+  const lock = (await exists(join(context.dir, SPEC_FILE)))
+    ? <T>(work: () => Promise<T>) => withStackLock(context.dir, 'up', work)
+    : <T>(work: () => Promise<T>) => work();
+  return lock(async () => {
+    try {
+      await run(upSteps(options), context);
+    } catch (error) {
+      await stopStarted(context);
+      throw error;
+    }
+    return result(context);
+  });
 }
 
 function upSteps(options: UpLocalStackOptions): Step<UpContext>[] {
@@ -256,7 +263,7 @@ async function readStack(ctx: UpContext): Promise<void> {
 }
 
 async function resetChain(ctx: UpContext): Promise<void> {
-  const stopped = await stopStack(ctx.dir);
+  const stopped = await stopRecordedStack(ctx.dir);
   if (stopped.processes.length > 0) {
     ctx.warnings.push(`Stopped the running stack first: ${stopped.processes.map((p) => p.name).join(', ')}.`);
   }
