@@ -296,6 +296,7 @@ it('up refuses without a workspace, on a network of several machines, and --engi
   const remoteError = (JSON.parse(remote.stdout) as Envelope<never>).error!;
   expect(remoteError.code).toBe('PC_NOT_ONE_MACHINE');
   expect(remoteError.details.length).toBeGreaterThan(0);
+  await expect(stat(join(pilot, '.local'))).rejects.toThrow();
 
   // Given a local workspace and a PATH without besu
   const local = join(root, 'local');

@@ -1,4 +1,4 @@
-import { readFile, rm, writeFile } from 'node:fs/promises';
+import { readFile, rm, rmdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { processStartTime } from '../../io/detached.js';
 import { ErrorCodes, RefusedError } from '../errors.js';
@@ -52,6 +52,8 @@ export async function withStackLock<T>(dir: string, command: string, work: () =>
     return await work();
   } finally {
     await rm(path, { force: true });
+    // A run that only refused leaves no empty .local behind; rmdir keeps a folder with anything in it.
+    await rmdir(join(dir, LOCAL_DIR)).catch(() => undefined);
   }
 }
 
