@@ -24,6 +24,7 @@ describe('anvil as the local chain', () => {
     expect(value('--gas-limit')).toBe('100000000');
     expect(value('--state')).toBe('/ws/.local/chain-state.json');
     expect(value('--state-interval')).toBe('5');
+    expect(value('--accounts')).toBe('0');
     expect(`${value('--host')}:${value('--port')}`).toBe('127.0.0.1:8548');
     expect(anvilBinary()).toMatch(/anvil$/);
   });

@@ -20,8 +20,8 @@ export interface AnvilChainOptions {
 /**
  * The anvil arguments that stand in for the workspace's Besu network: its chain id and block
  * period, London (what the genesis and the contracts are built for), free gas (price and base fee
- * 0, as `zeroBaseFee` and `min-gas-price=0` make Besu), the genesis gas limit, and the state saved
- * under the workspace so that `down` then `up` keeps the contracts.
+ * 0, as `zeroBaseFee` and `min-gas-price=0` make Besu), the genesis gas limit, no pre-funded
+ * accounts, and the state saved under the workspace so that `down` then `up` keeps the contracts.
  * @param options - address, chain id, gas limit, block time, state file
  * @returns the argument list (no secrets)
  */
@@ -48,6 +48,10 @@ export function anvilArgs(options: AnvilChainOptions): string[] {
     options.stateFile,
     '--state-interval',
     String(options.stateIntervalSeconds),
+    // No funded development accounts with well-known keys: the Besu network has none either, and
+    // with free gas nobody needs a balance.
+    '--accounts',
+    '0',
   ];
 }
 
