@@ -126,3 +126,78 @@ export function formatRestore(result: RestoreSnapshotResult): string {
       : []),
   ].join('\n');
 }
+
+type UpLocalStackResult = import('../core/local/up.js').UpLocalStackResult;
+type StopStackResult = import('../core/local/down.js').StopStackResult;
+
+/**
+ * The curl command that posts one activity to the local adapter with the given token: what `up`
+ * prints for trying the stack, and what its end-to-end test does.
+ * @param adapterUrl - the adapter's URL
+ * @param token - a bearer token
+ * @param occurredAt - the activity's time (RFC 3339)
+ */
+export function trackActivityCurl(adapterUrl: string, token: string, occurredAt: string): string {
+  const body = JSON.stringify({ userId: 'user-1', type: 'quiz.completed', occurredAt, points: '25' });
+  return [
+    `curl -sS -X POST ${adapterUrl}/activity/track`,
+    `  -H "Authorization: Bearer ${token}"`,
+    `  -H 'Content-Type: application/json'`,
+    `  -H "Idempotency-Key: try-$(date +%s)"`,
+    `  -d '${body}'`,
+  ].join(' \\\n');
+}
+
+/** Human summary of `up`: where everything answers, the token and a line to try it. */
+export function formatUp(result: UpLocalStackResult, now: Date = new Date()): string {
+  const started = result.processes.filter((p) => p.status === 'started').map((p) => p.name);
+  const kept = result.processes.filter((p) => p.status === 'kept').map((p) => p.name);
+  const what = [
+    ...(started.length > 0 ? [`started ${started.join(', ')}`] : []),
+    ...(kept.length > 0 ? [`kept ${kept.join(', ')} (already running)`] : []),
+  ].join('; ');
+  const contracts = Object.entries(result.contracts);
+  const width = Math.max(
+    ...['adapter', 'chain', ...contracts.map(([name]) => name)].map((name) => name.length),
+  );
+  const row = (name: string, value: string) => `  ${name.padEnd(width)}  ${value}`;
+  const lines = [
+    `The local stack of ${result.network} (chain id ${result.chainId}) runs: ${what}.`,
+    '',
+    row('adapter', result.adapterUrl),
+    row('chain', `${result.rpcUrl} (${result.engine})`),
+    ...contracts.map(([name, address]) => row(name, address)),
+  ];
+  if (result.token) {
+    const occurredAt = now.toISOString().replace(/\.\d+Z$/, 'Z');
+    lines.push(
+      '',
+      `A token for this local stack only, valid until ${result.tokenExpiresAt}:`,
+      `  ${result.token}`,
+      '',
+      'Post an activity, then follow it with GET /activity/<id> (same header):',
+      trackActivityCurl(result.adapterUrl, result.token, occurredAt),
+    );
+  }
+  lines.push(
+    '',
+    `Logs and state in ${result.dir}/${result.localDir}; stop it all with: peruri-chain down --dir ${result.dir}`,
+  );
+  return lines.join('\n');
+}
+
+/** Human summary of `down`. */
+export function formatDown(result: StopStackResult): string {
+  if (result.processes.length === 0) return `Nothing to stop: no local stack runs for ${result.dir}.`;
+  const described = result.processes.map((process) => {
+    switch (process.outcome) {
+      case 'stopped':
+        return `  ${process.name} (pid ${process.pid}) stopped`;
+      case 'killed':
+        return `  ${process.name} (pid ${process.pid}) did not stop in time and was killed`;
+      default:
+        return `  ${process.name} (pid ${process.pid}) was not running any more`;
+    }
+  });
+  return [`Stopped the local stack of ${result.dir}:`, ...described].join('\n');
+}

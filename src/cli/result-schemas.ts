@@ -166,4 +166,46 @@ export const resultSchemas: Record<string, object> = {
     badgeHoldingsCleared: { type: 'integer', minimum: 0 },
     previousCursor: { type: 'integer', minimum: -1 },
   }),
+  // Printed once every part answers; the stack keeps running in the background.
+  up: object({
+    dir: { type: 'string' },
+    network: { type: 'string' },
+    chainId: { type: 'integer' },
+    engine: { enum: ['anvil', 'besu'] },
+    adapterUrl: { type: 'string', pattern: '^https?://' },
+    rpcUrl: { type: 'string', pattern: '^https?://' },
+    token: { type: ['string', 'null'], pattern: '^[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+$' },
+    tokenExpiresAt: { type: ['string', 'null'] },
+    contracts: object({
+      PointsToken: { type: 'string', pattern: '^0x[0-9a-fA-F]{40}$' },
+      Badges: { type: 'string', pattern: '^0x[0-9a-fA-F]{40}$' },
+      ActivityLog: { type: 'string', pattern: '^0x[0-9a-fA-F]{40}$' },
+    }),
+    transactionsSent: { type: 'integer' },
+    processes: {
+      type: 'array',
+      items: object({
+        name: { type: 'string' },
+        role: { enum: ['chain', 'adapter'] },
+        pid: { type: 'integer' },
+        status: { enum: ['started', 'kept'] },
+        logFile: { type: 'string' },
+      }),
+    },
+    archivedTo: { type: ['string', 'null'] },
+    localDir: { type: 'string' },
+    warnings: strings,
+  }),
+  down: object({
+    dir: { type: 'string' },
+    processes: {
+      type: 'array',
+      items: object({
+        name: { type: 'string' },
+        role: { enum: ['chain', 'adapter'] },
+        pid: { type: 'integer' },
+        outcome: { enum: ['stopped', 'killed', 'not running'] },
+      }),
+    },
+  }),
 };

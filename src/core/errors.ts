@@ -73,6 +73,20 @@ export const ErrorCodes = {
   SNAPSHOT_PASSPHRASE_WRONG: 'PC_SNAPSHOT_PASSPHRASE_WRONG',
   /** A file the command would write (a snapshot archive) already exists. */
   OUTPUT_EXISTS: 'PC_OUTPUT_EXISTS',
+  /** `up` runs only networks whose nodes and service are all on this machine (loopback addresses). */
+  NOT_ONE_MACHINE: 'PC_NOT_ONE_MACHINE',
+  /** The program that runs the local chain (the bundled EVM node, or `besu` on the PATH) is missing. */
+  ENGINE_MISSING: 'PC_ENGINE_MISSING',
+  /** Something that is not part of the local stack already listens on an address the stack needs. */
+  PORT_IN_USE: 'PC_PORT_IN_USE',
+  /** A process of the local stack exited or did not become ready in time. */
+  LOCAL_START_FAILED: 'PC_LOCAL_START_FAILED',
+  /** The local chain no longer holds the contracts recorded in deployments.json (its state was lost). */
+  LOCAL_CHAIN_LOST: 'PC_LOCAL_CHAIN_LOST',
+  /** The local stack runs and the operation needs it stopped first. */
+  STACK_RUNNING: 'PC_STACK_RUNNING',
+  /** Another `up` or `down` is changing the same workspace's local stack right now. */
+  LOCAL_BUSY: 'PC_LOCAL_BUSY',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

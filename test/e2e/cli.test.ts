@@ -192,6 +192,8 @@ describe('messages people read', () => {
     ['restore'],
     ['adapter', 'start'],
     ['adapter', 'reindex'],
+    ['up'],
+    ['down'],
   ])('--help of %s', async (...command) => {
     const result = await runCli([...command, '--help']);
     expect(result.exitCode).toBe(0);

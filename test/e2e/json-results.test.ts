@@ -4,6 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { envelopeSchema, resultSchemas } from '../../src/cli/result-schemas.js';
 import { startAnvil } from '../support/anvil.js';
 import { runCli } from '../support/cli.js';
+import { aLocalWorkspace, anvilMissing } from '../support/local-stack.js';
+import { describeRequiring } from '../support/requirement.js';
 import { aTempDir } from '../support/temp-dir.js';
 
 const ajv = new Ajv({ allErrors: true, strict: false });
@@ -79,6 +81,14 @@ describe('every --json result matches its published schema', () => {
     expect(ajv.validate(resultSchemas.restore!, JSON.parse(restore.stdout).result), ajv.errorsText()).toBe(
       true,
     );
+  });
+
+  describeRequiring('up and down', 'anvil from @foundry-rs/anvil', anvilMissing(), () => {
+    it('up and down', async () => {
+      const ws = await aLocalWorkspace();
+      await expectJsonShape('up', ['up', '--dir', ws.dir]);
+      await expectJsonShape('down', ['down', '--dir', ws.dir]);
+    }, 60_000);
   });
 
   it('the schemas are strict: an extra member fails them', () => {

@@ -1,8 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createRequire } from 'node:module';
-
-import path from 'node:path';
 import { HDNodeWallet, Mnemonic } from 'ethers';
+import { anvilBinary } from '../../src/core/local/anvil.js';
 import { freePort } from './net.js';
 
 /** Options of {@link startAnvil}. */
@@ -166,15 +164,6 @@ async function kill(child: ChildProcess, exited: Promise<number | null>): Promis
   const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
   await exited;
   clearTimeout(timer);
-}
-
-function anvilBinary(): string {
-  const require = createRequire(import.meta.url);
-  return path.join(
-    path.dirname(require.resolve('@foundry-rs/anvil-linux-amd64/package.json')),
-    'bin',
-    'anvil',
-  );
 }
 
 let accounts: AnvilAccount[] | undefined;

@@ -1,0 +1,59 @@
+import { describe, expect, it } from 'vitest';
+import { planAdapterLaunch, type LocalAdapterConfig } from './adapter-process.js';
+
+const aConfig = (jwt: Partial<LocalAdapterConfig['auth']['jwt']> = {}): LocalAdapterConfig => ({
+  chainId: 1337,
+  rpcUrl: 'http://127.0.0.1:8548',
+  listen: { host: '127.0.0.1', port: 8080 },
+  database: { url: 'sqlite:///ws/service/adapter.db' },
+  signer: { passwordEnv: 'PERURI_CHAIN_KEYSTORE_PASSWORD' },
+  wallets: { passwordEnv: 'WALLET_PASSWORD' },
+  auth: {
+    jwt: { algorithms: ['HS256'], secretEnv: 'PERURI_CHAIN_ADAPTER_JWT_SECRET', audience: 'a', ...jwt },
+  },
+  http: { shutdownTimeoutMs: 10_000 },
+  deploymentsFile: '/ws/service/deployments.json',
+});
+
+describe('the adapter launch', () => {
+  it('runs `adapter start --config` with the secrets in the variables the configuration names, and nothing else of ours', () => {
+    // Given an environment with flags' env twins meant for `up`
+    const baseEnv = { PATH: '/bin', PERURI_CHAIN_JSON: '1', PERURI_CHAIN_DIR: '/elsewhere' };
+
+    // When the launch is planned
+    const launch = planAdapterLaunch({
+      configFile: '/ws/service/adapter.yaml',
+      config: aConfig(),
+      jwtSecret: 'jwt-secret',
+      keystorePassword: 'dev-password',
+      baseEnv,
+    });
+
+    // Then the command is the package's CLI, secrets are in the environment only
+    expect(launch.file).toBe(process.execPath);
+    expect(launch.args.slice(1)).toEqual(['adapter', 'start', '--config', '/ws/service/adapter.yaml']);
+    expect(launch.args.join(' ')).not.toContain('dev-password');
+    expect(launch.env).toEqual({
+      PATH: '/bin',
+      PERURI_CHAIN_ADAPTER_JWT_SECRET: 'jwt-secret',
+      PERURI_CHAIN_KEYSTORE_PASSWORD: 'dev-password',
+      WALLET_PASSWORD: 'dev-password',
+    });
+    expect(launch.url).toBe('http://127.0.0.1:8080');
+    expect(launch.stopGraceMs).toBeGreaterThan(10_000);
+  });
+
+  it('leaves a secret the configuration reads from a file to the adapter', () => {
+    // When the JWT secret is configured as a file
+    const launch = planAdapterLaunch({
+      configFile: '/ws/service/adapter.yaml',
+      config: aConfig({ secretEnv: undefined, secretFile: '/run/secrets/jwt' }),
+      jwtSecret: 'jwt-secret',
+      keystorePassword: 'dev-password',
+      baseEnv: {},
+    });
+
+    // Then it is not put in the environment
+    expect(Object.values(launch.env)).not.toContain('jwt-secret');
+  });
+});
