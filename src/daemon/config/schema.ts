@@ -170,8 +170,12 @@ export const adapterConfigSchema = {
           1_000,
         ),
         pollIntervalMs: positiveInteger('pause between worker rounds', 250, 60_000),
-        // Small on purpose: at full load a block holds ten thousand Transfer events.
-        indexBlocksPerQuery: positiveInteger('blocks per event query of the balance index', 5, 100_000),
+        // Fewer when answers are large: at full load a block holds ten thousand Transfer events.
+        indexBlocksPerQuery: positiveInteger(
+          'most blocks per event query of the balance index',
+          500,
+          100_000,
+        ),
         rebroadcastAfterMs: positiveInteger(
           'how long a sent transaction may go without a receipt before it is sent again',
           15_000,

@@ -4,6 +4,9 @@ import type { IndexedEvents, MirrorStore } from '../store/mirror-types.js';
 import type { MirrorChain } from './chain.js';
 import type { MirrorContracts } from './plan.js';
 
+/** The event count above which the next query covers fewer blocks. */
+const LOGS_PER_QUERY = 4_000;
+
 /** The cursor name of the balance and badge index. */
 export const HOLDINGS_CURSOR = 'holdings';
 
@@ -32,8 +35,11 @@ export class HoldingsIndexer {
     loadArtifact('Badges').abi as ConstructorParameters<typeof Interface>[0],
   );
   private readonly topics: string[];
+  /** Blocks per query now: halved after a large answer, grown again after small ones. */
+  private span: number;
 
   constructor(private readonly options: HoldingsIndexerOptions) {
+    this.span = options.blocksPerQuery;
     this.topics = [
       this.token.getEvent('Transfer')!.topicHash,
       this.badges.getEvent('TransferSingle')!.topicHash,
@@ -52,15 +58,24 @@ export class HoldingsIndexer {
     let cursor = await store.cursor(HOLDINGS_CURSOR);
     while (cursor < head && !signal?.aborted) {
       const fromBlock = Math.max(cursor + 1, this.options.startBlock);
-      const toBlock = Math.min(head, fromBlock + this.options.blocksPerQuery - 1);
-      const events = await this.read(fromBlock, toBlock, cursor);
+      const toBlock = Math.min(head, fromBlock + this.span - 1);
+      const { events, logCount } = await this.read(fromBlock, toBlock, cursor);
+      // A block at full load holds ten thousand transfers: keep each answer, and the memory it
+      // takes, to a few thousand events.
+      if (logCount > LOGS_PER_QUERY) this.span = Math.max(1, Math.floor(this.span / 2));
+      else if (logCount < LOGS_PER_QUERY / 4)
+        this.span = Math.min(this.options.blocksPerQuery, this.span * 2);
       const applied = await store.applyIndexedEvents(events);
       cursor = applied ? toBlock : await store.cursor(HOLDINGS_CURSOR);
     }
     return cursor;
   }
 
-  private async read(fromBlock: number, toBlock: number, expectedBlock: number): Promise<IndexedEvents> {
+  private async read(
+    fromBlock: number,
+    toBlock: number,
+    expectedBlock: number,
+  ): Promise<{ events: IndexedEvents; logCount: number }> {
     const { chain, contracts } = this.options;
     const pointsToken = contracts.pointsToken.toLowerCase();
     const badges = contracts.badges.toLowerCase();
@@ -102,12 +117,15 @@ export class HoldingsIndexer {
       }
     }
     return {
-      cursor: HOLDINGS_CURSOR,
-      expectedBlock,
-      toBlock,
-      toBlockHash: await chain.blockHash(toBlock),
-      balanceDeltas,
-      badgeDeltas,
+      events: {
+        cursor: HOLDINGS_CURSOR,
+        expectedBlock,
+        toBlock,
+        toBlockHash: await chain.blockHash(toBlock),
+        balanceDeltas,
+        badgeDeltas,
+      },
+      logCount: logs.length,
     };
   }
 }
