@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { ErrorCodes, InputError } from '../errors.js';
 import { fixtureKeySource } from '../../../test/support/fixture-keys.js';
-import { decryptAccountKey, encryptAccountKeys, keystoreAddress, assertUsablePassword } from './keystore.js';
+import {
+  decryptAccountKey,
+  encryptAccountKeys,
+  keystoreAddress,
+  assertUsablePassword,
+  startKeystoreKey,
+} from './keystore.js';
 
 interface V3 {
   address: string;
@@ -39,6 +45,42 @@ describe('account keystores', () => {
       'standard',
     );
     expect((JSON.parse(keystores.deployer!.json) as V3).Crypto.kdfparams.n).toBe(131072);
+  });
+
+  it('encrypts with a key derived ahead of time, under its salt, and the keystores open', async () => {
+    // Given a key whose derivation started before the keys existed (a password ethers normalises)
+    const password = 'ﬁve pässwörds 123';
+    const key = startKeystoreKey(password, 'dev');
+    // When a batch is encrypted with it
+    const source = fixtureKeySource();
+    const keys = { deployer: source.accountKey('deployer'), minter: source.accountKey('minter') };
+    const keystores = await encryptAccountKeys(keys, key);
+    // Then every keystore records that salt and opens with the password
+    for (const [name, keystore] of Object.entries(keystores)) {
+      expect((JSON.parse(keystore.json) as V3).Crypto.kdfparams.salt).toBe(
+        Buffer.from(key.salt).toString('hex'),
+      );
+      const opened = await decryptAccountKey(keystore.json, password, name);
+      expect(opened.privateKey).toBe(`0x${Buffer.from(keys[name as keyof typeof keys]).toString('hex')}`);
+    }
+  });
+
+  it('derives nothing more when handed a key: the keystore holds exactly the key handed over', async () => {
+    // Given a key "derived" ahead of time that is not what scrypt would give for the password
+    const password = 'ﬁve pässwörds 123';
+    const honest = startKeystoreKey(password, 'dev');
+    await honest.derived;
+    const planted = { ...honest, derived: Promise.resolve(new Uint8Array(64)) };
+    // When a keystore is made with it
+    const { deployer } = await encryptAccountKeys(
+      { deployer: fixtureKeySource().accountKey('deployer') },
+      planted,
+    );
+    // Then the password does not open it: the planted key was used, no second derivation made
+    const error = await decryptAccountKey(deployer!.json, password, 'deployer').catch(
+      (caught: unknown) => caught,
+    );
+    expect((error as InputError).code).toBe(ErrorCodes.KEY_INVALID);
   });
 
   it('separate batches get separate salts', async () => {

@@ -1,20 +1,18 @@
 import { readdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { ErrorCodes, InputError } from '../errors.js';
-import { randomKeySource, type KeySource } from '../keys/key-source.js';
-import { encryptAccountKeys } from '../keys/keystore.js';
+import type { KeySource } from '../keys/key-source.js';
 import {
-  enodeUrl,
-  formatNodeKeyFile,
-  identityFromPrivateKey,
-  normalisePublicKey,
-  addressFromPublicKey,
-  type NodeIdentity,
-} from '../keys/node-key.js';
+  encryptAccountKeys,
+  isUsablePassword,
+  startKeystoreKey,
+  type KeystoreKey,
+} from '../keys/keystore.js';
+import type { NodeIdentity } from '../keys/node-key.js';
 import { publicFile, secretFile, type FileSet } from '../render/file-set.js';
-import { renderWorkspace, type AccountAddresses } from '../render/render-workspace.js';
+import type { AccountAddresses } from '../render/render-workspace.js';
 import { packagePath } from '../package-paths.js';
-import { loadSpecFile, type LoadSpecResult } from '../spec/load.js';
+import type { LoadSpecResult } from '../spec/load.js';
 import type { NetworkSpec } from '../spec/types.js';
 import { runSteps, type Step, type StepEvent } from '../steps.js';
 import {
@@ -28,6 +26,15 @@ import {
 } from './layout.js';
 import { chooseKeystorePassword, type KeystorePassword, type SuppliedSecret } from './password.js';
 import { assertNoWorkspace, writeNewWorkspace } from './write.js';
+
+// What init does costs little next to the keystores' scrypt (N = 2^17: ~0.4 s of one core), so
+// that derivation starts first, on the thread pool, and the rest runs beside it. The modules the
+// steps need (ajv, yaml, @noble/curves, Handlebars: ~0.2 s to load) are therefore imported in the
+// steps, after the derivation has started, not by this module.
+const specLoader = () => import('../spec/load.js');
+const nodeKeys = () => import('../keys/node-key.js');
+const keySources = () => import('../keys/key-source.js');
+const workspaceRenderer = () => import('../render/render-workspace.js');
 
 export type SpecSource = { example: string } | { file: string };
 
@@ -74,6 +81,8 @@ interface InitContext {
   dir: string;
   loaded?: LoadSpecResult;
   password?: KeystorePassword;
+  /** The keystores' scrypt key, started before anything else when the password is known. */
+  keystoreKey?: KeystoreKey;
   identities: Record<string, NodeIdentity>;
   accounts?: AccountAddresses;
   files: FileSet;
@@ -95,6 +104,7 @@ export async function listExamples(): Promise<string[]> {
 }
 
 async function loadSpecSource(source: SpecSource): Promise<LoadSpecResult> {
+  const { loadSpecFile } = await specLoader();
   if ('file' in source) return loadSpecFile(source.file);
   const examples = await listExamples();
   if (!examples.includes(source.example)) {
@@ -118,8 +128,19 @@ export function initWorkspaceSteps(options: InitWorkspaceOptions): {
   steps: Step<InitContext>[];
   context: InitContext;
 } {
-  const keySource = options.keySource ?? randomKeySource;
-  const context: InitContext = { options, dir: resolve(options.dir), identities: {}, files: new Map() };
+  const context: InitContext = {
+    options,
+    dir: resolve(options.dir),
+    // An operator's password always encrypts at the standard strength (chooseKeystorePassword);
+    // the keystore step uses this key only if the password it chooses is indeed this one.
+    keystoreKey:
+      options.password && isUsablePassword(options.password.value)
+        ? startKeystoreKey(options.password.value, 'standard')
+        : undefined,
+    identities: {},
+    files: new Map(),
+  };
+  const keySource = async () => options.keySource ?? (await keySources()).randomKeySource;
   const steps: Step<InitContext>[] = [
     {
       title: 'Read and validate the network spec',
@@ -133,13 +154,16 @@ export function initWorkspaceSteps(options: InitWorkspaceOptions): {
     },
     {
       title: 'Generate node keys',
-      run: (ctx) => {
+      run: async (ctx) => {
+        const { addressFromPublicKey, formatNodeKeyFile, identityFromPrivateKey, normalisePublicKey } =
+          await nodeKeys();
+        const source = await keySource();
         for (const node of spec(ctx).nodes) {
           if (node.publicKey) {
             const publicKey = normalisePublicKey(node.publicKey, `node ${node.name} publicKey`);
             ctx.identities[node.name] = { publicKey, address: addressFromPublicKey(publicKey) };
           } else {
-            const privateKey = keySource.nodeKey(node.name);
+            const privateKey = source.nodeKey(node.name);
             ctx.identities[node.name] = identityFromPrivateKey(privateKey);
             ctx.files.set(nodeKeyFile(node.name), secretFile(formatNodeKeyFile(privateKey)));
           }
@@ -162,8 +186,15 @@ export function initWorkspaceSteps(options: InitWorkspaceOptions): {
         for (const organisation of spec(ctx).organisations) {
           if (!organisation.admin) paths[`admin-${organisation.name}`] = adminKeystore(organisation.name);
         }
-        const keys = Object.fromEntries(Object.keys(paths).map((name) => [name, keySource.accountKey(name)]));
-        const keystores = await encryptAccountKeys(keys, password.value, password.strength);
+        const source = await keySource();
+        const keys = Object.fromEntries(Object.keys(paths).map((name) => [name, source.accountKey(name)]));
+        const early = ctx.keystoreKey;
+        const key =
+          early && early.password === password.value && early.strength === password.strength
+            ? early
+            : startKeystoreKey(password.value, password.strength);
+        // The renderer loads while the key finishes deriving, instead of after it.
+        const [keystores] = await Promise.all([encryptAccountKeys(keys, key), workspaceRenderer()]);
         for (const [name, keystore] of Object.entries(keystores))
           ctx.files.set(paths[name]!, secretFile(keystore.json));
         ctx.accounts = {
@@ -181,7 +212,8 @@ export function initWorkspaceSteps(options: InitWorkspaceOptions): {
     },
     {
       title: 'Render genesis and node configuration',
-      run: (ctx) => {
+      run: async (ctx) => {
+        const { renderWorkspace } = await workspaceRenderer();
         ctx.files.set(
           SPEC_FILE,
           publicFile(
@@ -201,7 +233,7 @@ export function initWorkspaceSteps(options: InitWorkspaceOptions): {
       title: 'Write the workspace',
       run: async (ctx) => {
         const { archivedTo } = await writeNewWorkspace(ctx.dir, ctx.files, { force: options.force });
-        ctx.result = summarise(ctx, archivedTo);
+        ctx.result = await summarise(ctx, archivedTo);
       },
     },
   ];
@@ -231,7 +263,8 @@ function spec(ctx: InitContext): NetworkSpec {
   return ctx.loaded!.spec;
 }
 
-function summarise(ctx: InitContext, archivedTo: string | undefined): InitWorkspaceResult {
+async function summarise(ctx: InitContext, archivedTo: string | undefined): Promise<InitWorkspaceResult> {
+  const { enodeUrl } = await nodeKeys();
   const networkSpec = spec(ctx);
   const warnings = [...ctx.loaded!.warnings];
   const generatedAdmins = networkSpec.organisations.filter((organisation) => !organisation.admin);
