@@ -1,4 +1,5 @@
-import { randomBytes, scrypt as nodeScrypt, type BinaryLike } from 'node:crypto';
+import { createCipheriv, randomBytes, randomUUID, scrypt as nodeScrypt, type BinaryLike } from 'node:crypto';
+import { keccak_256 } from '@noble/hashes/sha3.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
 import { ErrorCodes, InputError } from '../errors.js';
 
@@ -17,9 +18,9 @@ export const MIN_PASSWORD_LENGTH = 12;
 type Ethers = typeof import('ethers');
 let ethersModule: Promise<Ethers> | undefined;
 
-/** Derived keys of the batches being encrypted, by password and salt; only while one runs. */
-const batchKeys = new Map<string, Promise<Uint8Array>>();
-let activeBatches = 0;
+// scrypt's r and p as ethers and geth write them (N is the strength).
+const SCRYPT_R = 8;
+const SCRYPT_P = 1;
 
 function deriveNative(
   password: Uint8Array,
@@ -37,43 +38,13 @@ function deriveNative(
   });
 }
 
-// What ethers' encryptKeystoreJson asks its scrypt for: r = 8, p = 1 and 64 bytes, from the
-// NFKC-normalised UTF-8 password. A key started with the same inputs is the one it then finds.
-const R = 8;
-const P = 1;
-const DK_LEN = 64;
-
-function passwordBytes(password: string): Uint8Array {
-  return new TextEncoder().encode(password.normalize('NFKC'));
-}
-
-function derivationId(
-  password: Uint8Array,
-  salt: Uint8Array,
-  N: number,
-  r: number,
-  p: number,
-  dkLen: number,
-) {
-  return `${bytesToHex(password)}|${bytesToHex(salt)}|${N}|${r}|${p}|${dkLen}`;
-}
-
 /**
- * ethers is loaded on first use (it costs ~100 ms) and its scrypt is pointed at Node's native
- * implementation (about twice as fast as the pure-JS default, off the main thread), memoised
- * within one batch so that keystores sharing a salt derive their key once.
+ * ethers (for decryption) is loaded on first use, as it costs ~100 ms, and its scrypt is pointed
+ * at Node's native implementation: about twice as fast as the pure-JS default, off the main thread.
  */
 function loadEthers(): Promise<Ethers> {
   ethersModule ??= import('ethers').then((ethers) => {
-    ethers.scrypt.register((password, salt, N, r, p, dkLen) => {
-      if (activeBatches === 0) return deriveNative(password, salt, N, r, p, dkLen);
-      const id = derivationId(password, salt, N, r, p, dkLen);
-      const cached = batchKeys.get(id);
-      if (cached) return cached;
-      const derived = deriveNative(password, salt, N, r, p, dkLen);
-      batchKeys.set(id, derived);
-      return derived;
-    });
+    ethers.scrypt.register(deriveNative);
     return ethers;
   });
   return ethersModule;
@@ -81,11 +52,10 @@ function loadEthers(): Promise<Ethers> {
 
 /** The scrypt key of one batch of keystores, being derived on Node's thread pool. */
 export interface KeystoreKey {
-  password: string;
   strength: KeystoreStrength;
   /** The salt every keystore of the batch records. */
   salt: Uint8Array;
-  /** The derived key, 64 bytes as ethers asks for (the V3 keystore uses the first 32). */
+  /** The derived key: AES-128 key (first 16 bytes) and MAC key (last 16). */
   derived: Promise<Uint8Array>;
 }
 
@@ -102,10 +72,60 @@ export interface KeystoreKey {
  */
 export function startKeystoreKey(password: string, strength: KeystoreStrength): KeystoreKey {
   const salt = new Uint8Array(randomBytes(32));
-  const derived = deriveNative(passwordBytes(password), salt, SCRYPT_N[strength], R, P, DK_LEN);
+  // The password is NFKC-normalised UTF-8, as ethers reads it (the same bytes for ASCII as geth).
+  const derived = deriveNative(
+    new TextEncoder().encode(password.normalize('NFKC')),
+    salt,
+    SCRYPT_N[strength],
+    SCRYPT_R,
+    SCRYPT_P,
+    32,
+  );
   // A batch abandoned before encryption (an invalid spec, say) must not surface as unhandled.
   derived.catch(() => undefined);
-  return { password, strength, salt, derived };
+  return { strength, salt, derived };
+}
+
+/** Everything a V3 keystore is made of; the random parts are the caller's, so this is pure. */
+export interface V3KeystoreInput {
+  privateKey: Uint8Array;
+  /** `0x` + 40 hex digits */
+  address: string;
+  /** 32 bytes of scrypt output for `salt` and `n` (r = 8, p = 1) */
+  derivedKey: Uint8Array;
+  salt: Uint8Array;
+  n: number;
+  /** 16 random bytes: the AES-CTR initial counter */
+  iv: Uint8Array;
+  /** a random (version 4) UUID */
+  id: string;
+}
+
+/**
+ * Writes a Web3 Secret Storage (V3) keystore: AES-128-CTR under the first half of the derived
+ * key, MAC = keccak-256(second half ‖ ciphertext), fields in the order ethers and geth write them.
+ * See https://ethereum.org/developers/docs/data-structures-and-encoding/web3-secret-storage/
+ * @param input - the key, its address, the derived key and the random parameters
+ * @returns the keystore as two-space-indented JSON text with a final newline
+ */
+export function v3KeystoreJson(input: V3KeystoreInput): string {
+  const cipher = createCipheriv('aes-128-ctr', input.derivedKey.subarray(0, 16), input.iv);
+  const ciphertext = new Uint8Array(Buffer.concat([cipher.update(input.privateKey), cipher.final()]));
+  const mac = keccak_256(new Uint8Array([...input.derivedKey.subarray(16, 32), ...ciphertext]));
+  const keystore = {
+    address: input.address.replace(/^0x/, '').toLowerCase(),
+    id: input.id,
+    version: 3,
+    Crypto: {
+      cipher: 'aes-128-ctr',
+      cipherparams: { iv: bytesToHex(input.iv) },
+      ciphertext: bytesToHex(ciphertext),
+      kdf: 'scrypt',
+      kdfparams: { salt: bytesToHex(input.salt), n: input.n, dklen: 32, p: SCRYPT_P, r: SCRYPT_R },
+      mac: bytesToHex(mac),
+    },
+  };
+  return `${JSON.stringify(keystore, null, 2)}\n`;
 }
 
 /**
@@ -135,33 +155,25 @@ export async function encryptAccountKeys(
   strength?: KeystoreStrength,
 ): Promise<Record<string, { address: string; json: string }>> {
   const batch = typeof key === 'string' ? startKeystoreKey(key, strength!) : key;
-  const [{ encryptKeystoreJson }, { identityFromPrivateKey }] = await Promise.all([
-    loadEthers(),
+  const [{ identityFromPrivateKey }, derivedKey] = await Promise.all([
     import('./node-key.js'),
+    batch.derived,
   ]);
-  const N = SCRYPT_N[batch.strength];
-  batchKeys.set(derivationId(passwordBytes(batch.password), batch.salt, N, R, P, DK_LEN), batch.derived);
-  activeBatches += 1;
-  try {
-    const entries = await Promise.all(
-      Object.entries(keys).map(async ([name, privateKey]) => {
-        const { address } = identityFromPrivateKey(privateKey);
-        const json = await encryptKeystoreJson(
-          { address, privateKey: `0x${bytesToHex(privateKey)}` },
-          batch.password,
-          {
-            salt: batch.salt,
-            scrypt: { N },
-          },
-        );
-        return [name, { address, json: `${JSON.stringify(JSON.parse(json), null, 2)}\n` }] as const;
-      }),
-    );
-    return Object.fromEntries(entries);
-  } finally {
-    activeBatches -= 1;
-    if (activeBatches === 0) batchKeys.clear();
-  }
+  return Object.fromEntries(
+    Object.entries(keys).map(([name, privateKey]) => {
+      const { address } = identityFromPrivateKey(privateKey);
+      const json = v3KeystoreJson({
+        privateKey,
+        address,
+        derivedKey,
+        salt: batch.salt,
+        n: SCRYPT_N[batch.strength],
+        iv: new Uint8Array(randomBytes(16)),
+        id: randomUUID(),
+      });
+      return [name, { address, json }];
+    }),
+  );
 }
 
 /**

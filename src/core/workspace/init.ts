@@ -190,7 +190,7 @@ export function initWorkspaceSteps(options: InitWorkspaceOptions): {
         const keys = Object.fromEntries(Object.keys(paths).map((name) => [name, source.accountKey(name)]));
         const early = ctx.keystoreKey;
         const key =
-          early && early.password === password.value && early.strength === password.strength
+          early && password.value === options.password?.value && password.strength === early.strength
             ? early
             : startKeystoreKey(password.value, password.strength);
         // The renderer loads while the key finishes deriving, instead of after it.
