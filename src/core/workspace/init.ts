@@ -81,9 +81,11 @@ interface InitContext {
   dir: string;
   loaded?: LoadSpecResult;
   password?: KeystorePassword;
-  /** The keystores' scrypt key, started before anything else when the password is known. */
+  /** The keystores' scrypt key: started before anything else when the operator gave a password. */
   keystoreKey?: KeystoreKey;
   identities: Record<string, NodeIdentity>;
+  /** Account keys by name (`deployer`, `minter`, `wallet-master`, `admin-<organisation>`). */
+  accountKeys?: Record<string, { privateKey: Uint8Array; keystorePath: string }>;
   accounts?: AccountAddresses;
   files: FileSet;
   result?: InitWorkspaceResult;
@@ -132,7 +134,7 @@ export function initWorkspaceSteps(options: InitWorkspaceOptions): {
     options,
     dir: resolve(options.dir),
     // An operator's password always encrypts at the standard strength (chooseKeystorePassword);
-    // the keystore step uses this key only if the password it chooses is indeed this one.
+    // the first step replaces this key should the password it chooses be another.
     keystoreKey:
       options.password && isUsablePassword(options.password.value)
         ? startKeystoreKey(options.password.value, 'standard')
@@ -150,10 +152,16 @@ export function initWorkspaceSteps(options: InitWorkspaceOptions): {
         ctx.password = await chooseKeystorePassword(ctx.loaded.spec, options.password);
         // Checked before any key exists, so a refusal costs nothing; the writer checks again.
         if (!options.force) await assertNoWorkspace(ctx.dir);
+        // Without an operator's password, the key can start only now (a dev key: milliseconds).
+        const early = ctx.keystoreKey;
+        const password = ctx.password;
+        if (!early || password.value !== options.password?.value || password.strength !== early.strength) {
+          ctx.keystoreKey = startKeystoreKey(password.value, password.strength);
+        }
       },
     },
     {
-      title: 'Generate node keys',
+      title: 'Generate node and account keys',
       run: async (ctx) => {
         const { addressFromPublicKey, formatNodeKeyFile, identityFromPrivateKey, normalisePublicKey } =
           await nodeKeys();
@@ -168,46 +176,37 @@ export function initWorkspaceSteps(options: InitWorkspaceOptions): {
             ctx.files.set(nodeKeyFile(node.name), secretFile(formatNodeKeyFile(privateKey)));
           }
         }
-      },
-    },
-    {
-      title: 'Create encrypted account keystores',
-      run: async (ctx) => {
-        const password = ctx.password!;
-        // The wallet master secret rides in the same batch, so it shares the one scrypt derivation.
+        // The wallet master secret is one of the accounts, so it shares the one scrypt derivation.
         // It is 32 random bytes stored as the keystore's "private key": a standard V3 keystore any
         // tool can open, whose address is a public fingerprint of the secret. The adapter uses the
         // bytes as a BIP-32 seed (HDNodeWallet.fromSeed), never as a signing key.
-        const paths: Record<string, string> = {
+        const keystorePaths: Record<string, string> = {
           deployer: DEPLOYER_KEYSTORE,
           minter: MINTER_KEYSTORE,
           'wallet-master': WALLET_MASTER_KEYSTORE,
         };
         for (const organisation of spec(ctx).organisations) {
-          if (!organisation.admin) paths[`admin-${organisation.name}`] = adminKeystore(organisation.name);
+          if (!organisation.admin)
+            keystorePaths[`admin-${organisation.name}`] = adminKeystore(organisation.name);
         }
-        const source = await keySource();
-        const keys = Object.fromEntries(Object.keys(paths).map((name) => [name, source.accountKey(name)]));
-        const early = ctx.keystoreKey;
-        const key =
-          early && password.value === options.password?.value && password.strength === early.strength
-            ? early
-            : startKeystoreKey(password.value, password.strength);
-        // The renderer loads while the key finishes deriving, instead of after it.
-        const [keystores] = await Promise.all([encryptAccountKeys(keys, key), workspaceRenderer()]);
-        for (const [name, keystore] of Object.entries(keystores))
-          ctx.files.set(paths[name]!, secretFile(keystore.json));
+        ctx.accountKeys = Object.fromEntries(
+          Object.entries(keystorePaths).map(([name, keystorePath]) => [
+            name,
+            { privateKey: source.accountKey(name), keystorePath },
+          ]),
+        );
+        // Addresses come from the keys alone, so rendering need not wait for their encryption.
+        const address = (name: string) => identityFromPrivateKey(ctx.accountKeys![name]!.privateKey).address;
         ctx.accounts = {
-          deployer: keystores.deployer!.address,
-          minter: keystores.minter!.address,
+          deployer: address('deployer'),
+          minter: address('minter'),
           admins: Object.fromEntries(
             spec(ctx).organisations.map((organisation) => [
               organisation.name,
-              organisation.admin?.toLowerCase() ?? keystores[`admin-${organisation.name}`]!.address,
+              organisation.admin?.toLowerCase() ?? address(`admin-${organisation.name}`),
             ]),
           ),
         };
-        if (password.generated) ctx.files.set(DEV_PASSWORD_FILE, secretFile(`${password.value}\n`));
       },
     },
     {
@@ -227,6 +226,23 @@ export function initWorkspaceSteps(options: InitWorkspaceOptions): {
           accounts: ctx.accounts!,
         });
         for (const [path, entry] of rendered) ctx.files.set(path, entry);
+      },
+    },
+    {
+      title: 'Create encrypted account keystores',
+      run: async (ctx) => {
+        const password = ctx.password!;
+        const accountKeys = ctx.accountKeys!;
+        const keystores = await encryptAccountKeys(
+          Object.fromEntries(
+            Object.entries(accountKeys).map(([name, account]) => [name, account.privateKey]),
+          ),
+          ctx.keystoreKey!,
+        );
+        for (const [name, keystore] of Object.entries(keystores)) {
+          ctx.files.set(accountKeys[name]!.keystorePath, secretFile(keystore.json));
+        }
+        if (password.generated) ctx.files.set(DEV_PASSWORD_FILE, secretFile(`${password.value}\n`));
       },
     },
     {
