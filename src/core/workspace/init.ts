@@ -29,8 +29,8 @@ import { assertNoWorkspace, writeNewWorkspace } from './write.js';
 
 // What init does costs little next to the keystores' scrypt (N = 2^17: ~0.4 s of one core), so
 // that derivation starts first, on the thread pool, and the rest runs beside it. The modules the
-// steps need (ajv, yaml, @noble/curves, Handlebars: ~0.2 s to load) are therefore imported in the
-// steps, after the derivation has started, not by this module.
+// steps need (yaml, Handlebars and the spec validator: tens of milliseconds to load) are therefore
+// imported in the steps, after the derivation has started, not by this module.
 const specLoader = () => import('../spec/load.js');
 const nodeKeys = () => import('../keys/node-key.js');
 const keySources = () => import('../keys/key-source.js');
