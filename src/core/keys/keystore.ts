@@ -71,6 +71,9 @@ export interface KeystoreKey {
  * const keystores = await encryptAccountKeys({ deployer }, key);
  */
 export function startKeystoreKey(password: string, strength: KeystoreStrength): KeystoreKey {
+  const early = prestarted;
+  prestarted = undefined;
+  if (early && early.password === password && early.key.strength === strength) return early.key;
   const salt = new Uint8Array(randomBytes(32));
   // The password is NFKC-normalised UTF-8, as ethers reads it (the same bytes for ASCII as geth).
   const derived = deriveNative(
@@ -84,6 +87,23 @@ export function startKeystoreKey(password: string, strength: KeystoreStrength): 
   // A batch abandoned before encryption (an invalid spec, say) must not surface as unhandled.
   derived.catch(() => undefined);
   return { strength, salt, derived };
+}
+
+let prestarted: { password: string; key: KeystoreKey } | undefined;
+
+/**
+ * Starts a key before the code that needs it has even loaded (bin/run.js does so for `init`).
+ * The next {@link startKeystoreKey} call takes it if it asks for the same password and strength,
+ * and discards it otherwise: a key is used at most once, so no two batches share a salt.
+ * @param password - the keystore password
+ * @param strength - scrypt cost, see {@link KeystoreStrength}
+ * @returns the key being derived
+ */
+export function prestartKeystoreKey(password: string, strength: KeystoreStrength): KeystoreKey {
+  prestarted = undefined;
+  const key = startKeystoreKey(password, strength);
+  prestarted = { password, key };
+  return key;
 }
 
 /** Everything a V3 keystore is made of; the random parts are the caller's, so this is pure. */
