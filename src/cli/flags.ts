@@ -1,9 +1,8 @@
 import { Flags } from '@oclif/core';
 
-/** The env twin of a flag: `--dry-run` ⇄ `PERURI_CHAIN_DRY_RUN`. */
-export function envName(flag: string): string {
-  return `PERURI_CHAIN_${flag.toUpperCase().replace(/-/g, '_')}`;
-}
+import { envName } from './env-name.js';
+
+export { envName };
 
 /** `--dir`: the workspace folder, the same on every command. */
 export const dirFlag = (description = 'Workspace folder.') =>

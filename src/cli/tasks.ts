@@ -1,4 +1,4 @@
-import { Listr, ListrLogger, ProcessOutput, type ListrTask } from 'listr2';
+import type { ListrTask } from 'listr2';
 import { InterruptedError } from '../core/errors.js';
 import { runSteps, type Step } from '../core/steps.js';
 
@@ -33,6 +33,9 @@ export async function runTasks<Context extends object>(
     await runSteps(steps, context, undefined, options.signal);
     return;
   }
+  // Loaded here, not at start-up: --json and --help never need it, and init starts its scrypt
+  // derivation before the steps run, so this load overlaps with that.
+  const { Listr, ListrLogger, ProcessOutput } = await import('listr2');
   // listr2 writes to its "stdout" stream; point both of its streams at stderr.
   const logger = new ListrLogger({ processOutput: new ProcessOutput(process.stderr, process.stderr) });
   const tasks: ListrTask<Context>[] = steps.map((step) => ({

@@ -1,7 +1,7 @@
-import { randomBytes, scrypt as nodeScrypt, type BinaryLike } from 'node:crypto';
+import { createCipheriv, randomBytes, randomUUID, scrypt as nodeScrypt, type BinaryLike } from 'node:crypto';
+import { keccak_256 } from '@noble/hashes/sha3.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
 import { ErrorCodes, InputError } from '../errors.js';
-import { identityFromPrivateKey } from './node-key.js';
 
 /**
  * How hard the keystore's scrypt is. `standard` (N = 2^17, ethers' default) protects keys whose
@@ -18,9 +18,9 @@ export const MIN_PASSWORD_LENGTH = 12;
 type Ethers = typeof import('ethers');
 let ethersModule: Promise<Ethers> | undefined;
 
-/** Derived keys of the batches being encrypted, by password and salt; only while one runs. */
-const batchKeys = new Map<string, Promise<Uint8Array>>();
-let activeBatches = 0;
+// scrypt's r and p as ethers and geth write them (N is the strength).
+const SCRYPT_R = 8;
+const SCRYPT_P = 1;
 
 function deriveNative(
   password: Uint8Array,
@@ -39,24 +39,113 @@ function deriveNative(
 }
 
 /**
- * ethers is loaded on first use (it costs ~100 ms) and its scrypt is pointed at Node's native
- * implementation (about twice as fast as the pure-JS default, off the main thread), memoised
- * within one batch so that keystores sharing a salt derive their key once.
+ * ethers (for decryption) is loaded on first use, as it costs ~100 ms, and its scrypt is pointed
+ * at Node's native implementation: about twice as fast as the pure-JS default, off the main thread.
  */
 function loadEthers(): Promise<Ethers> {
   ethersModule ??= import('ethers').then((ethers) => {
-    ethers.scrypt.register((password, salt, N, r, p, dkLen) => {
-      if (activeBatches === 0) return deriveNative(password, salt, N, r, p, dkLen);
-      const id = `${bytesToHex(password)}|${bytesToHex(salt)}|${N}|${r}|${p}|${dkLen}`;
-      const cached = batchKeys.get(id);
-      if (cached) return cached;
-      const derived = deriveNative(password, salt, N, r, p, dkLen);
-      batchKeys.set(id, derived);
-      return derived;
-    });
+    ethers.scrypt.register(deriveNative);
     return ethers;
   });
   return ethersModule;
+}
+
+/** The scrypt key of one batch of keystores, being derived on Node's thread pool. */
+export interface KeystoreKey {
+  strength: KeystoreStrength;
+  /** The salt every keystore of the batch records. */
+  salt: Uint8Array;
+  /** The derived key: AES-128 key (first 16 bytes) and MAC key (last 16). */
+  derived: Promise<Uint8Array>;
+}
+
+/**
+ * Starts deriving the key of a batch of keystores now. The derivation runs on Node's thread pool,
+ * so the caller's thread can do other work meanwhile (at N = 2^17 it takes ~0.4 s of one core).
+ * @param password - the keystore password
+ * @param strength - scrypt cost, see {@link KeystoreStrength}
+ * @returns the key being derived, for {@link encryptAccountKeys}
+ * @example
+ * const key = startKeystoreKey(password, 'standard');
+ * // ... other work ...
+ * const keystores = await encryptAccountKeys({ deployer }, key);
+ */
+export function startKeystoreKey(password: string, strength: KeystoreStrength): KeystoreKey {
+  const early = prestarted;
+  prestarted = undefined;
+  if (early && early.password === password && early.key.strength === strength) return early.key;
+  const salt = new Uint8Array(randomBytes(32));
+  // The password is NFKC-normalised UTF-8, as ethers reads it (the same bytes for ASCII as geth).
+  const derived = deriveNative(
+    new TextEncoder().encode(password.normalize('NFKC')),
+    salt,
+    SCRYPT_N[strength],
+    SCRYPT_R,
+    SCRYPT_P,
+    32,
+  );
+  // A batch abandoned before encryption (an invalid spec, say) must not surface as unhandled.
+  derived.catch(() => undefined);
+  return { strength, salt, derived };
+}
+
+let prestarted: { password: string; key: KeystoreKey } | undefined;
+
+/**
+ * Starts a key before the code that needs it has even loaded (bin/run.js does so for `init`).
+ * The next {@link startKeystoreKey} call takes it if it asks for the same password and strength,
+ * and discards it otherwise: a key is used at most once, so no two batches share a salt.
+ * @param password - the keystore password
+ * @param strength - scrypt cost, see {@link KeystoreStrength}
+ * @returns the key being derived
+ */
+export function prestartKeystoreKey(password: string, strength: KeystoreStrength): KeystoreKey {
+  prestarted = undefined;
+  const key = startKeystoreKey(password, strength);
+  prestarted = { password, key };
+  return key;
+}
+
+/** Everything a V3 keystore is made of; the random parts are the caller's, so this is pure. */
+export interface V3KeystoreInput {
+  privateKey: Uint8Array;
+  /** `0x` + 40 hex digits */
+  address: string;
+  /** 32 bytes of scrypt output for `salt` and `n` (r = 8, p = 1) */
+  derivedKey: Uint8Array;
+  salt: Uint8Array;
+  n: number;
+  /** 16 random bytes: the AES-CTR initial counter */
+  iv: Uint8Array;
+  /** a random (version 4) UUID */
+  id: string;
+}
+
+/**
+ * Writes a Web3 Secret Storage (V3) keystore: AES-128-CTR under the first half of the derived
+ * key, MAC = keccak-256(second half ‖ ciphertext), fields in the order ethers and geth write them.
+ * See https://ethereum.org/developers/docs/data-structures-and-encoding/web3-secret-storage/
+ * @param input - the key, its address, the derived key and the random parameters
+ * @returns the keystore as two-space-indented JSON text with a final newline
+ */
+export function v3KeystoreJson(input: V3KeystoreInput): string {
+  const cipher = createCipheriv('aes-128-ctr', input.derivedKey.subarray(0, 16), input.iv);
+  const ciphertext = new Uint8Array(Buffer.concat([cipher.update(input.privateKey), cipher.final()]));
+  const mac = keccak_256(new Uint8Array([...input.derivedKey.subarray(16, 32), ...ciphertext]));
+  const keystore = {
+    address: input.address.replace(/^0x/, '').toLowerCase(),
+    id: input.id,
+    version: 3,
+    Crypto: {
+      cipher: 'aes-128-ctr',
+      cipherparams: { iv: bytesToHex(input.iv) },
+      ciphertext: bytesToHex(ciphertext),
+      kdf: 'scrypt',
+      kdfparams: { salt: bytesToHex(input.salt), n: input.n, dklen: 32, p: SCRYPT_P, r: SCRYPT_R },
+      mac: bytesToHex(mac),
+    },
+  };
+  return `${JSON.stringify(keystore, null, 2)}\n`;
 }
 
 /**
@@ -67,38 +156,44 @@ function loadEthers(): Promise<Ethers> {
  * a salt per file would add cost for us and none for an attacker. Each keystore still has its
  * own random IV, so no AES-CTR keystream repeats.
  * @param keys - the private keys (32 bytes each) by name
- * @param password - the keystore password
- * @param strength - scrypt cost, see {@link KeystoreStrength}
+ * @param key - a key from {@link startKeystoreKey}; or the password, followed by the strength
+ * @param strength - scrypt cost when `key` is a password, see {@link KeystoreStrength}
  * @returns address and keystore JSON text by name
  */
 export async function encryptAccountKeys(
   keys: Record<string, Uint8Array>,
+  key: KeystoreKey,
+): Promise<Record<string, { address: string; json: string }>>;
+export async function encryptAccountKeys(
+  keys: Record<string, Uint8Array>,
   password: string,
   strength: KeystoreStrength,
+): Promise<Record<string, { address: string; json: string }>>;
+export async function encryptAccountKeys(
+  keys: Record<string, Uint8Array>,
+  key: KeystoreKey | string,
+  strength?: KeystoreStrength,
 ): Promise<Record<string, { address: string; json: string }>> {
-  const { encryptKeystoreJson } = await loadEthers();
-  const salt = randomBytes(32);
-  activeBatches += 1;
-  try {
-    const entries = await Promise.all(
-      Object.entries(keys).map(async ([name, privateKey]) => {
-        const { address } = identityFromPrivateKey(privateKey);
-        const json = await encryptKeystoreJson(
-          { address, privateKey: `0x${bytesToHex(privateKey)}` },
-          password,
-          {
-            salt,
-            scrypt: { N: SCRYPT_N[strength] },
-          },
-        );
-        return [name, { address, json: `${JSON.stringify(JSON.parse(json), null, 2)}\n` }] as const;
-      }),
-    );
-    return Object.fromEntries(entries);
-  } finally {
-    activeBatches -= 1;
-    if (activeBatches === 0) batchKeys.clear();
-  }
+  const batch = typeof key === 'string' ? startKeystoreKey(key, strength!) : key;
+  const [{ identityFromPrivateKey }, derivedKey] = await Promise.all([
+    import('./node-key.js'),
+    batch.derived,
+  ]);
+  return Object.fromEntries(
+    Object.entries(keys).map(([name, privateKey]) => {
+      const { address } = identityFromPrivateKey(privateKey);
+      const json = v3KeystoreJson({
+        privateKey,
+        address,
+        derivedKey,
+        salt: batch.salt,
+        n: SCRYPT_N[batch.strength],
+        iv: new Uint8Array(randomBytes(16)),
+        id: randomUUID(),
+      });
+      return [name, { address, json }];
+    }),
+  );
 }
 
 /**
@@ -150,12 +245,20 @@ export function keystoreAddress(json: string, where: string): string {
 }
 
 /**
+ * Whether an operator-chosen keystore password is long enough to encrypt keys with.
+ * @param password - the password
+ */
+export function isUsablePassword(password: string): boolean {
+  return password.length >= MIN_PASSWORD_LENGTH;
+}
+
+/**
  * Checks an operator-chosen keystore password before any key is encrypted with it.
  * @param password - the password
  * @param source - where it came from, for the message (never the value itself)
  */
 export function assertUsablePassword(password: string, source: string): void {
-  if (password.length < MIN_PASSWORD_LENGTH) {
+  if (!isUsablePassword(password)) {
     throw new InputError(
       ErrorCodes.SECRET_MISSING,
       `The keystore password from ${source} is too short (${password.length} characters, at least ${MIN_PASSWORD_LENGTH} needed)`,

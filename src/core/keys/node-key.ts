@@ -1,4 +1,4 @@
-import { secp256k1 } from '@noble/curves/secp256k1.js';
+import { ECDH, createECDH, randomBytes } from 'node:crypto';
 import { keccak_256 } from '@noble/hashes/sha3.js';
 import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
 import { ErrorCodes, InputError } from '../errors.js';
@@ -11,12 +11,28 @@ export interface NodeIdentity {
   address: string;
 }
 
+// The curve arithmetic is OpenSSL's (node:crypto): @noble/curves spent ~50 ms building its tables
+// on the first key, which every init paid.
+
+// secp256k1's group order n: private keys are the integers 1 .. n-1.
+const CURVE_ORDER = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
+
+function isValidPrivateKey(privateKey: Uint8Array): boolean {
+  if (privateKey.length !== 32) return false;
+  const value = BigInt(`0x${bytesToHex(privateKey)}`);
+  return value > 0n && value < CURVE_ORDER;
+}
+
 /**
  * Makes a fresh node private key from the operating system's random source.
  * @returns 32 bytes, a valid secp256k1 scalar
  */
 export function generatePrivateKey(): Uint8Array {
-  return secp256k1.utils.randomSecretKey();
+  // Rejection sampling: 32 random bytes fall outside 1 .. n-1 with a probability of ~2^-128.
+  for (;;) {
+    const candidate = new Uint8Array(randomBytes(32));
+    if (isValidPrivateKey(candidate)) return candidate;
+  }
 }
 
 /**
@@ -27,7 +43,9 @@ export function generatePrivateKey(): Uint8Array {
  * identityFromPrivateKey(parseNodeKeyFile(text, 'nodes/a/key')).address // '0x93917c...'
  */
 export function identityFromPrivateKey(privateKey: Uint8Array): NodeIdentity {
-  const publicKey = bytesToHex(secp256k1.getPublicKey(privateKey, false).subarray(1));
+  const ecdh = createECDH('secp256k1');
+  ecdh.setPrivateKey(privateKey);
+  const publicKey = bytesToHex(new Uint8Array(ecdh.getPublicKey()).subarray(1));
   return { publicKey, address: addressFromPublicKey(publicKey) };
 }
 
@@ -56,7 +74,8 @@ export function normalisePublicKey(publicKey: string, where: string): string {
     );
   }
   try {
-    secp256k1.Point.fromHex(`04${hex}`).assertValidity();
+    // OpenSSL refuses to decode a point that is not on the curve.
+    ECDH.convertKey(`04${hex}`, 'secp256k1', 'hex');
   } catch {
     throw new InputError(ErrorCodes.KEY_INVALID, `${where}: not a point on the secp256k1 curve`, {
       hint: 'Export the key with `besu public-key export` (or from your HSM) and paste all 128 hex digits.',
@@ -89,7 +108,7 @@ export function parseNodeKeyFile(text: string, where: string): Uint8Array {
     });
   }
   const privateKey = hexToBytes(hex.padStart(64, '0'));
-  if (!secp256k1.utils.isValidSecretKey(privateKey)) {
+  if (!isValidPrivateKey(privateKey)) {
     throw new InputError(ErrorCodes.KEY_INVALID, `${where}: the value is not a valid secp256k1 private key`);
   }
   return privateKey;

@@ -1,14 +1,10 @@
 import { readFile } from 'node:fs/promises';
-import { Ajv } from 'ajv';
-import addFormatsModule from 'ajv-formats';
 import { ErrorCodes, InputError } from '../errors.js';
 import { problemAt, readYaml, schemaProblems } from '../yaml-validation.js';
 import { checkSpecRules } from './rules.js';
-import { networkSpecSchema } from './schema.js';
+// Generated from networkSpecSchema at build time (validator-code.ts), not compiled at each run.
+import { validate as validateSpec } from './network-spec-validator.js';
 import type { NetworkSpec } from './types.js';
-
-// ajv-formats ships CommonJS with the function as `default` of the namespace under NodeNext.
-const addFormats = addFormatsModule as unknown as typeof addFormatsModule.default;
 
 export interface LoadSpecResult {
   spec: NetworkSpec;
@@ -16,17 +12,6 @@ export interface LoadSpecResult {
   text: string;
   /** Things the operator should know that do not stop the work (fault tolerance, ...). */
   warnings: string[];
-}
-
-let compiled: ReturnType<Ajv['compile']> | undefined;
-
-function validator() {
-  if (!compiled) {
-    const ajv = new Ajv({ allErrors: true, useDefaults: true, verbose: true, strict: true });
-    addFormats(ajv, ['ipv4', 'ipv6']);
-    compiled = ajv.compile(networkSpecSchema);
-  }
-  return compiled;
 }
 
 /**
@@ -61,8 +46,9 @@ export async function loadSpecFile(path: string): Promise<LoadSpecResult> {
 export function parseSpec(text: string, source: string): LoadSpecResult {
   const parsed = readYaml(text);
   if ('syntaxErrors' in parsed) throw invalid(source, parsed.syntaxErrors);
-  const validate = validator();
-  if (!validate(parsed.source.data)) throw invalid(source, schemaProblems(validate.errors, parsed.source));
+  if (!validateSpec(parsed.source.data)) {
+    throw invalid(source, schemaProblems(validateSpec.errors, parsed.source));
+  }
   const spec = parsed.source.data as NetworkSpec;
   const { errors, warnings } = checkSpecRules(spec);
   if (errors.length > 0) {

@@ -1,20 +1,18 @@
 import { readdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { ErrorCodes, InputError } from '../errors.js';
-import { randomKeySource, type KeySource } from '../keys/key-source.js';
-import { encryptAccountKeys } from '../keys/keystore.js';
+import type { KeySource } from '../keys/key-source.js';
 import {
-  enodeUrl,
-  formatNodeKeyFile,
-  identityFromPrivateKey,
-  normalisePublicKey,
-  addressFromPublicKey,
-  type NodeIdentity,
-} from '../keys/node-key.js';
+  encryptAccountKeys,
+  isUsablePassword,
+  startKeystoreKey,
+  type KeystoreKey,
+} from '../keys/keystore.js';
+import type { NodeIdentity } from '../keys/node-key.js';
 import { publicFile, secretFile, type FileSet } from '../render/file-set.js';
-import { renderWorkspace, type AccountAddresses } from '../render/render-workspace.js';
+import type { AccountAddresses } from '../render/render-workspace.js';
 import { packagePath } from '../package-paths.js';
-import { loadSpecFile, type LoadSpecResult } from '../spec/load.js';
+import type { LoadSpecResult } from '../spec/load.js';
 import type { NetworkSpec } from '../spec/types.js';
 import { runSteps, type Step, type StepEvent } from '../steps.js';
 import {
@@ -28,6 +26,15 @@ import {
 } from './layout.js';
 import { chooseKeystorePassword, type KeystorePassword, type SuppliedSecret } from './password.js';
 import { assertNoWorkspace, writeNewWorkspace } from './write.js';
+
+// What init does costs little next to the keystores' scrypt (N = 2^17: ~0.4 s of one core), so
+// that derivation starts first, on the thread pool, and the rest runs beside it. The modules the
+// steps need (yaml, Handlebars and the spec validator: tens of milliseconds to load) are therefore
+// imported in the steps, after the derivation has started, not by this module.
+const specLoader = () => import('../spec/load.js');
+const nodeKeys = () => import('../keys/node-key.js');
+const keySources = () => import('../keys/key-source.js');
+const workspaceRenderer = () => import('../render/render-workspace.js');
 
 export type SpecSource = { example: string } | { file: string };
 
@@ -74,7 +81,11 @@ interface InitContext {
   dir: string;
   loaded?: LoadSpecResult;
   password?: KeystorePassword;
+  /** The keystores' scrypt key: started before anything else when the operator gave a password. */
+  keystoreKey?: KeystoreKey;
   identities: Record<string, NodeIdentity>;
+  /** Account keys by name (`deployer`, `minter`, `wallet-master`, `admin-<organisation>`). */
+  accountKeys?: Record<string, { privateKey: Uint8Array; keystorePath: string }>;
   accounts?: AccountAddresses;
   files: FileSet;
   result?: InitWorkspaceResult;
@@ -95,6 +106,7 @@ export async function listExamples(): Promise<string[]> {
 }
 
 async function loadSpecSource(source: SpecSource): Promise<LoadSpecResult> {
+  const { loadSpecFile } = await specLoader();
   if ('file' in source) return loadSpecFile(source.file);
   const examples = await listExamples();
   if (!examples.includes(source.example)) {
@@ -118,8 +130,19 @@ export function initWorkspaceSteps(options: InitWorkspaceOptions): {
   steps: Step<InitContext>[];
   context: InitContext;
 } {
-  const keySource = options.keySource ?? randomKeySource;
-  const context: InitContext = { options, dir: resolve(options.dir), identities: {}, files: new Map() };
+  const context: InitContext = {
+    options,
+    dir: resolve(options.dir),
+    // An operator's password always encrypts at the standard strength (chooseKeystorePassword);
+    // the first step replaces this key should the password it chooses be another.
+    keystoreKey:
+      options.password && isUsablePassword(options.password.value)
+        ? startKeystoreKey(options.password.value, 'standard')
+        : undefined,
+    identities: {},
+    files: new Map(),
+  };
+  const keySource = async () => options.keySource ?? (await keySources()).randomKeySource;
   const steps: Step<InitContext>[] = [
     {
       title: 'Read and validate the network spec',
@@ -129,59 +152,67 @@ export function initWorkspaceSteps(options: InitWorkspaceOptions): {
         ctx.password = await chooseKeystorePassword(ctx.loaded.spec, options.password);
         // Checked before any key exists, so a refusal costs nothing; the writer checks again.
         if (!options.force) await assertNoWorkspace(ctx.dir);
+        // Without an operator's password, the key can start only now (a dev key: milliseconds).
+        const early = ctx.keystoreKey;
+        const password = ctx.password;
+        if (!early || password.value !== options.password?.value || password.strength !== early.strength) {
+          ctx.keystoreKey = startKeystoreKey(password.value, password.strength);
+        }
       },
     },
     {
-      title: 'Generate node keys',
-      run: (ctx) => {
+      title: 'Generate node and account keys',
+      run: async (ctx) => {
+        const { addressFromPublicKey, formatNodeKeyFile, identityFromPrivateKey, normalisePublicKey } =
+          await nodeKeys();
+        const source = await keySource();
         for (const node of spec(ctx).nodes) {
           if (node.publicKey) {
             const publicKey = normalisePublicKey(node.publicKey, `node ${node.name} publicKey`);
             ctx.identities[node.name] = { publicKey, address: addressFromPublicKey(publicKey) };
           } else {
-            const privateKey = keySource.nodeKey(node.name);
+            const privateKey = source.nodeKey(node.name);
             ctx.identities[node.name] = identityFromPrivateKey(privateKey);
             ctx.files.set(nodeKeyFile(node.name), secretFile(formatNodeKeyFile(privateKey)));
           }
         }
-      },
-    },
-    {
-      title: 'Create encrypted account keystores',
-      run: async (ctx) => {
-        const password = ctx.password!;
-        // The wallet master secret rides in the same batch, so it shares the one scrypt derivation.
+        // The wallet master secret is one of the accounts, so it shares the one scrypt derivation.
         // It is 32 random bytes stored as the keystore's "private key": a standard V3 keystore any
         // tool can open, whose address is a public fingerprint of the secret. The adapter uses the
         // bytes as a BIP-32 seed (HDNodeWallet.fromSeed), never as a signing key.
-        const paths: Record<string, string> = {
+        const keystorePaths: Record<string, string> = {
           deployer: DEPLOYER_KEYSTORE,
           minter: MINTER_KEYSTORE,
           'wallet-master': WALLET_MASTER_KEYSTORE,
         };
         for (const organisation of spec(ctx).organisations) {
-          if (!organisation.admin) paths[`admin-${organisation.name}`] = adminKeystore(organisation.name);
+          if (!organisation.admin)
+            keystorePaths[`admin-${organisation.name}`] = adminKeystore(organisation.name);
         }
-        const keys = Object.fromEntries(Object.keys(paths).map((name) => [name, keySource.accountKey(name)]));
-        const keystores = await encryptAccountKeys(keys, password.value, password.strength);
-        for (const [name, keystore] of Object.entries(keystores))
-          ctx.files.set(paths[name]!, secretFile(keystore.json));
+        ctx.accountKeys = Object.fromEntries(
+          Object.entries(keystorePaths).map(([name, keystorePath]) => [
+            name,
+            { privateKey: source.accountKey(name), keystorePath },
+          ]),
+        );
+        // Addresses come from the keys alone, so rendering need not wait for their encryption.
+        const address = (name: string) => identityFromPrivateKey(ctx.accountKeys![name]!.privateKey).address;
         ctx.accounts = {
-          deployer: keystores.deployer!.address,
-          minter: keystores.minter!.address,
+          deployer: address('deployer'),
+          minter: address('minter'),
           admins: Object.fromEntries(
             spec(ctx).organisations.map((organisation) => [
               organisation.name,
-              organisation.admin?.toLowerCase() ?? keystores[`admin-${organisation.name}`]!.address,
+              organisation.admin?.toLowerCase() ?? address(`admin-${organisation.name}`),
             ]),
           ),
         };
-        if (password.generated) ctx.files.set(DEV_PASSWORD_FILE, secretFile(`${password.value}\n`));
       },
     },
     {
       title: 'Render genesis and node configuration',
-      run: (ctx) => {
+      run: async (ctx) => {
+        const { renderWorkspace } = await workspaceRenderer();
         ctx.files.set(
           SPEC_FILE,
           publicFile(
@@ -198,10 +229,27 @@ export function initWorkspaceSteps(options: InitWorkspaceOptions): {
       },
     },
     {
+      title: 'Create encrypted account keystores',
+      run: async (ctx) => {
+        const password = ctx.password!;
+        const accountKeys = ctx.accountKeys!;
+        const keystores = await encryptAccountKeys(
+          Object.fromEntries(
+            Object.entries(accountKeys).map(([name, account]) => [name, account.privateKey]),
+          ),
+          ctx.keystoreKey!,
+        );
+        for (const [name, keystore] of Object.entries(keystores)) {
+          ctx.files.set(accountKeys[name]!.keystorePath, secretFile(keystore.json));
+        }
+        if (password.generated) ctx.files.set(DEV_PASSWORD_FILE, secretFile(`${password.value}\n`));
+      },
+    },
+    {
       title: 'Write the workspace',
       run: async (ctx) => {
         const { archivedTo } = await writeNewWorkspace(ctx.dir, ctx.files, { force: options.force });
-        ctx.result = summarise(ctx, archivedTo);
+        ctx.result = await summarise(ctx, archivedTo);
       },
     },
   ];
@@ -231,7 +279,8 @@ function spec(ctx: InitContext): NetworkSpec {
   return ctx.loaded!.spec;
 }
 
-function summarise(ctx: InitContext, archivedTo: string | undefined): InitWorkspaceResult {
+async function summarise(ctx: InitContext, archivedTo: string | undefined): Promise<InitWorkspaceResult> {
+  const { enodeUrl } = await nodeKeys();
   const networkSpec = spec(ctx);
   const warnings = [...ctx.loaded!.warnings];
   const generatedAdmins = networkSpec.organisations.filter((organisation) => !organisation.admin);

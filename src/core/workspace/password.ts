@@ -5,7 +5,7 @@ import { assertUsablePassword, type KeystoreStrength } from '../keys/keystore.js
 import { isLoopback } from '../spec/rules.js';
 import type { NetworkSpec } from '../spec/types.js';
 import { DEV_PASSWORD_FILE } from './layout.js';
-import { readOptional } from './read.js';
+import { readOptional } from './read-optional.js';
 
 /** A secret as handed over by the edge: its value and where it came from (for messages). */
 export interface SuppliedSecret {

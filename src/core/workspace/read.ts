@@ -1,4 +1,4 @@
-import { readFile, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ErrorCodes, InputError, isPeruriError } from '../errors.js';
 import { keystoreAddress } from '../keys/keystore.js';
@@ -10,6 +10,7 @@ import {
   type NodeIdentity,
 } from '../keys/node-key.js';
 import { parseSpec } from '../spec/load.js';
+import { readOptional } from './read-optional.js';
 import type { NetworkSpec } from '../spec/types.js';
 import {
   DEPLOYER_KEYSTORE,
@@ -19,6 +20,8 @@ import {
   adminKeystore,
   nodeKeyFile,
 } from './layout.js';
+
+export { readOptional };
 
 /** Where a node's identity comes from in a workspace. */
 export type NodeKeySource = 'key-file' | 'imported' | 'missing';
@@ -186,19 +189,6 @@ export async function checkSecretMode(
       message: `mode ${(mode & 0o777).toString(8).padStart(4, '0')}, expected 0600 (key material)`,
       missingNewKey: false,
     });
-  }
-}
-
-/**
- * Reads a UTF-8 file, or undefined when it does not exist.
- * @param path - absolute path
- */
-export async function readOptional(path: string): Promise<string | undefined> {
-  try {
-    return await readFile(path, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
   }
 }
 

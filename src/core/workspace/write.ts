@@ -19,13 +19,22 @@ export async function isNonEmptyDirectory(dir: string): Promise<boolean> {
 }
 
 async function writeEntries(root: string, files: FileSet): Promise<void> {
-  for (const [path, entry] of files) {
-    const target = join(root, path);
-    await mkdir(dirname(target), { recursive: true, mode: 0o755 });
-    await writeFile(target, entry.content, { mode: entry.mode });
-    // The process umask may have narrowed or (for 0600) the file may pre-exist; set it exactly.
-    await chmod(target, entry.mode);
-  }
+  const folders = [...new Set([...files.keys()].map((path) => dirname(join(root, path))))].sort();
+  for (const folder of folders) await mkdir(folder, { recursive: true, mode: 0o755 });
+  // All files at once: one after another, each file's open, write, close and chmod waited for a
+  // thread-pool round trip in turn, and writing took longer than rendering.
+  const written = await Promise.allSettled(
+    [...files].map(async ([path, entry]) => {
+      const target = join(root, path);
+      await writeFile(target, entry.content, { mode: entry.mode });
+      // The process umask may have narrowed or (for 0600) the file may pre-exist; set it exactly.
+      await chmod(target, entry.mode);
+    }),
+  );
+  // Every write has settled before the first failure is thrown, so the caller's clean-up of the
+  // staging folder cannot race a write still under way.
+  const failure = written.find((result) => result.status === 'rejected');
+  if (failure) throw failure.reason;
 }
 
 /**
