@@ -14,6 +14,8 @@ export interface StartAnvilOptions {
   hardfork?: 'london' | 'shanghai' | 'cancun' | 'prague';
   /** How long to wait for the first answer to eth_chainId (default 10,000 ms). */
   readyTimeoutMs?: number;
+  /** No block unless asked for (`evm_mine`): for a caller that decides when blocks are made. */
+  noMining?: boolean;
 }
 
 /** A funded development account of the running node (test fixture keys, never real ones). */
@@ -76,6 +78,7 @@ async function launch(port: number, options: StartAnvilOptions): Promise<AnvilNo
     DEFAULT_MNEMONIC,
   ];
   if (options.blockTime !== undefined) args.push('--block-time', String(options.blockTime));
+  if (options.noMining) args.push('--no-mining');
   const child = spawn(anvilBinary(), args, { stdio: ['ignore', 'pipe', 'pipe'] });
   // Output must be drained or anvil blocks on a full pipe; the tail explains a failed start.
   let tail = '';
