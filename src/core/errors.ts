@@ -73,6 +73,10 @@ export const ErrorCodes = {
   SNAPSHOT_PASSPHRASE_WRONG: 'PC_SNAPSHOT_PASSPHRASE_WRONG',
   /** A file the command would write (a snapshot archive) already exists. */
   OUTPUT_EXISTS: 'PC_OUTPUT_EXISTS',
+  /** A deployed node or the adapter did not become healthy in time (no blocks, no peers, wrong validators). */
+  NODE_UNHEALTHY: 'PC_NODE_UNHEALTHY',
+  /** `status` found something unhealthy: a machine, node, contract or the adapter. */
+  NETWORK_UNHEALTHY: 'PC_NETWORK_UNHEALTHY',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
