@@ -133,7 +133,9 @@ type StatusResult = import('../core/status/status.js').StatusResult;
 /** Columns padded to their widest cell, two spaces apart, each line indented by two. */
 function table(rows: string[][]): string[] {
   const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
-  return rows.map((row) => `  ${row.map((cell, column) => cell.padEnd(widths[column]!)).join('  ')}`.trimEnd());
+  return rows.map((row) =>
+    `  ${row.map((cell, column) => cell.padEnd(widths[column]!)).join('  ')}`.trimEnd(),
+  );
 }
 
 /** Human summary of `deploy`: one line per step with its outcome. */
@@ -151,7 +153,11 @@ export function formatDeploy(result: DeployResult): string {
     : result.changes === 0
       ? `${result.network} (${result.scope}): nothing to change; every machine already holds this workspace.`
       : `${result.network} (${result.scope}): ${result.changes} step(s) changed something.`;
-  return [head, ...table(rows), ...(result.stateFile ? ['', `Recorded in ${result.dir}/${result.stateFile}`] : [])].join('\n');
+  return [
+    head,
+    ...table(rows),
+    ...(result.stateFile ? ['', `Recorded in ${result.dir}/${result.stateFile}`] : []),
+  ].join('\n');
 }
 
 /** Human view of `status`: nodes, contracts and adapter as tables, then every problem. */
@@ -170,13 +176,23 @@ export function formatStatus(result: StatusResult): string {
       show(node.blockNumber),
       show(node.lag),
       show(node.peers),
-      node.role === 'tx' ? '-' : node.validatorsMatch === null ? '?' : node.validatorsMatch ? `${node.validators!.length} as spec` : 'DIFFER',
+      node.role === 'tx'
+        ? '-'
+        : node.validatorsMatch === null
+          ? '?'
+          : node.validatorsMatch
+            ? `${node.validators!.length} as spec`
+            : 'DIFFER',
       node.healthy ? 'ok' : 'UNHEALTHY',
     ]),
   ]);
   const contracts = table([
     ['contract', 'address', 'health'],
-    ...result.contracts.map((contract) => [contract.name, show(contract.address), contract.healthy ? 'ok' : 'UNHEALTHY']),
+    ...result.contracts.map((contract) => [
+      contract.name,
+      show(contract.address),
+      contract.healthy ? 'ok' : 'UNHEALTHY',
+    ]),
   ]);
   const { adapter } = result;
   const adapterRows = table([
@@ -199,6 +215,8 @@ export function formatStatus(result: StatusResult): string {
     ...contracts,
     '',
     ...adapterRows,
-    ...(result.problems.length > 0 ? ['', 'Problems:', ...result.problems.map((problem) => `  - ${problem}`)] : []),
+    ...(result.problems.length > 0
+      ? ['', 'Problems:', ...result.problems.map((problem) => `  - ${problem}`)]
+      : []),
   ].join('\n');
 }

@@ -159,34 +159,32 @@ export const resultSchemas: Record<string, object> = {
       'warnings',
     ],
   ),
-  deploy: object(
-    {
-      dir: { type: 'string' },
-      network: { type: 'string' },
-      scope: { enum: ['all', 'nodes', 'contracts', 'adapter'] },
-      dryRun: { type: 'boolean' },
-      steps: {
-        type: 'array',
-        items: object(
-          {
-            id: { type: 'string' },
-            kind: {
-              enum: ['node-folder', 'node-runtime', 'health', 'contracts', 'adapter-folder', 'adapter-runtime'],
-            },
-            subject: { type: 'string' },
-            machine: { type: 'string' },
-            action: { type: 'string' },
-            outcome: { enum: ['changed', 'unchanged', 'checked', 'would change', 'no change', 'would check'] },
-            detail: { type: 'string' },
+  deploy: object({
+    dir: { type: 'string' },
+    network: { type: 'string' },
+    scope: { enum: ['all', 'nodes', 'contracts', 'adapter'] },
+    dryRun: { type: 'boolean' },
+    steps: {
+      type: 'array',
+      items: object(
+        {
+          id: { type: 'string' },
+          kind: {
+            enum: ['node-folder', 'node-runtime', 'health', 'contracts', 'adapter-folder', 'adapter-runtime'],
           },
-          ['id', 'kind', 'subject', 'machine', 'action', 'outcome'],
-        ),
-      },
-      changes: { type: 'integer', minimum: 0 },
-      stateFile: { type: ['string', 'null'] },
-      warnings: strings,
+          subject: { type: 'string' },
+          machine: { type: 'string' },
+          action: { type: 'string' },
+          outcome: { enum: ['changed', 'unchanged', 'checked', 'would change', 'no change', 'would check'] },
+          detail: { type: 'string' },
+        },
+        ['id', 'kind', 'subject', 'machine', 'action', 'outcome'],
+      ),
     },
-  ),
+    changes: { type: 'integer', minimum: 0 },
+    stateFile: { type: ['string', 'null'] },
+    warnings: strings,
+  }),
   status: object({
     dir: { type: 'string' },
     network: { type: 'string' },

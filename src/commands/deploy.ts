@@ -16,7 +16,8 @@ import { runTasks } from '../cli/tasks.js';
 import { prepareDeploy, type DeployResult } from '../core/deploy/deploy.js';
 
 export default class Deploy extends BaseCommand {
-  static override summary = 'Push the workspace to the machines, start Besu, deploy the contracts and start the adapter.';
+  static override summary =
+    'Push the workspace to the machines, start Besu, deploy the contracts and start the adapter.';
 
   static override description = `Over SSH (host keys checked against DIR/known_hosts), puts each node's folder on its machine atomically (the replaced one is kept as <folder>.previous), starts Besu with the node's runtime (a Docker container of the pinned image, never pulled, or the systemd unit), waits until blocks advance, peers are connected and the on-chain validator set equals the spec's, deploys or verifies the contracts through the transaction node, then puts the service folder on the service machine and starts the adapter.
 
@@ -61,7 +62,8 @@ Every step checks the machine before acting and records what it did in DIR/deplo
       helpValue: 'PATH',
     }),
     'adapter-image': Flags.string({
-      description: "The adapter's image on the service machine (docker runtime; never pulled). Default: peruri-chain/adapter:<version>.",
+      description:
+        "The adapter's image on the service machine (docker runtime; never pulled). Default: peruri-chain/adapter:<version>.",
       env: envName('adapter_image'),
       helpValue: 'IMAGE',
     }),

@@ -1,6 +1,12 @@
 import { BaseCommand, type JsonEnvelope } from '../cli/base-command.js';
 import { ExitCodes } from '../cli/exit-codes.js';
-import { acceptNewHostKeyFlag, dirFlag, dockerSocketFlag, sshKeyFileFlag, systemdUnitDirFlag } from '../cli/flags.js';
+import {
+  acceptNewHostKeyFlag,
+  dirFlag,
+  dockerSocketFlag,
+  sshKeyFileFlag,
+  systemdUnitDirFlag,
+} from '../cli/flags.js';
 import { formatStatus } from '../cli/output.js';
 import { sshLogin } from '../cli/secrets.js';
 import { ErrorCodes, RemoteError } from '../core/errors.js';
@@ -39,9 +45,13 @@ Exit code 4 when anything is unhealthy; with --json the full result is printed a
     });
     this.log(formatStatus(result));
     if (!result.healthy && !this.jsonEnabled()) {
-      throw new RemoteError(ErrorCodes.NETWORK_UNHEALTHY, `${result.problems.length} problem(s) in ${result.network}`, {
-        hint: 'See the problems above; re-run `peruri-chain deploy` to repair what deploy puts in place.',
-      });
+      throw new RemoteError(
+        ErrorCodes.NETWORK_UNHEALTHY,
+        `${result.problems.length} problem(s) in ${result.network}`,
+        {
+          hint: 'See the problems above; re-run `peruri-chain deploy` to repair what deploy puts in place.',
+        },
+      );
     }
     if (!result.healthy) process.exitCode = ExitCodes.remoteFailed;
     return result;

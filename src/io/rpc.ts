@@ -238,7 +238,8 @@ export async function rpcRequest<T>(
     body = (await response.json()) as typeof body;
   } catch (error) {
     if (error instanceof PeruriError) throw error;
-    if (options.signal?.aborted) throw new InterruptedError(`Interrupted while calling ${method} on ${shown}`);
+    if (options.signal?.aborted)
+      throw new InterruptedError(`Interrupted while calling ${method} on ${shown}`);
     if (timeout.aborted) throw fail(`no answer within ${timeoutMs} ms`, error);
     throw fail(withoutUrl(describeCause(error), url), error);
   }

@@ -227,7 +227,9 @@ async function startFront(options: BesuNodeOptions, network: BesuNetwork): Promi
           body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
         } catch {
           res.writeHead(400, { 'content-type': 'application/json' });
-          res.end(JSON.stringify({ jsonrpc: '2.0', id: null, error: { code: -32700, message: 'Parse error' } }));
+          res.end(
+            JSON.stringify({ jsonrpc: '2.0', id: null, error: { code: -32700, message: 'Parse error' } }),
+          );
           return;
         }
         const result = Array.isArray(body)
@@ -279,13 +281,21 @@ async function anvilRaw(url: string, request: JsonRpcRequest): Promise<unknown> 
   const response = await fetch(url, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ jsonrpc: '2.0', id: request.id ?? null, method: request.method, params: request.params ?? [] }),
+    body: JSON.stringify({
+      jsonrpc: '2.0',
+      id: request.id ?? null,
+      method: request.method,
+      params: request.params ?? [],
+    }),
   });
   return response.json();
 }
 
 async function anvilCall<T>(url: string, method: string, params: unknown[]): Promise<T> {
-  const body = (await anvilRaw(url, { id: 1, method, params })) as { result?: T; error?: { message: string } };
+  const body = (await anvilRaw(url, { id: 1, method, params })) as {
+    result?: T;
+    error?: { message: string };
+  };
   if (body.error) throw new Error(body.error.message);
   return body.result as T;
 }

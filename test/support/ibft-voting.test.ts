@@ -80,7 +80,7 @@ describe('IBFT 2.0 voting model (Besu rules, NOTES.md section c)', () => {
     expect(four.validators).toEqual([A, B, C, D, E]);
   });
 
-  it("an opposite vote of the same proposer replaces its earlier one", () => {
+  it('an opposite vote of the same proposer replaces its earlier one', () => {
     const voting = new IbftVoting([A, B, C, D]);
     voting.propose(A, E, true);
     produce(voting, [A, B, C, D], 1);
@@ -112,7 +112,7 @@ describe('IBFT 2.0 voting model (Besu rules, NOTES.md section c)', () => {
     expect(third).toMatchObject({ proposer: A, vote: { subject: E, add: true } });
   });
 
-  it("removing a validator discards its outstanding votes on other subjects", () => {
+  it('removing a validator discards its outstanding votes on other subjects', () => {
     const voting = new IbftVoting([A, B, C]);
     voting.propose(C, E, true);
     produce(voting, [A, B, C], 3); // C proposes block 3 with "add E"

@@ -204,7 +204,8 @@ export class IbftVoting {
     } else if (drops.size >= needed) {
       this.current.delete(vote.subject);
       this.discardVotesOn(vote.subject);
-      for (const voters of [...this.addVotes.values(), ...this.dropVotes.values()]) voters.delete(vote.subject);
+      for (const voters of [...this.addVotes.values(), ...this.dropVotes.values()])
+        voters.delete(vote.subject);
     }
   }
 

@@ -154,7 +154,8 @@ export async function prepareDeploy(
             dryRun: true,
             steps: plan.map(({ expected, ...step }) => ({
               ...step,
-              outcome: expected === 'change' ? 'would change' : expected === 'check' ? 'would check' : 'no change',
+              outcome:
+                expected === 'change' ? 'would change' : expected === 'check' ? 'would check' : 'no change',
             })),
             changes: plan.filter((step) => step.expected === 'change').length,
             stateFile: null,
@@ -176,9 +177,13 @@ export async function prepareDeploy(
     .map((node) => {
       const address = workspace.nodes[node.name]?.identity?.address;
       if (!address) {
-        throw new InputError(ErrorCodes.KEY_INVALID, `Node ${node.name} has no usable key file or public key`, {
-          hint: 'Run `peruri-chain validate` to see what is wrong with the workspace.',
-        });
+        throw new InputError(
+          ErrorCodes.KEY_INVALID,
+          `Node ${node.name} has no usable key file or public key`,
+          {
+            hint: 'Run `peruri-chain validate` to see what is wrong with the workspace.',
+          },
+        );
       }
       return address;
     });
@@ -206,6 +211,24 @@ export async function prepareDeploy(
     adapterEnv,
     validators,
   };
+  // Every machine is reached (host key checked) before anything changes anywhere, so an unknown
+  // or changed host key refuses the whole deployment rather than half of it.
+  const machines = new Map(
+    [...nodes, ...(adapter ? [adapter] : [])]
+      .filter((target) => plan.some((step) => step.machine.split(', ').includes(machineName(target.machine))))
+      .map((target) => [machineName(target.machine), target.machine]),
+  );
+  const preflight: Step<DeployContext> = {
+    title: `Connect to ${[...machines.keys()].join(', ')} over SSH`,
+    run: async () => {
+      try {
+        for (const machine of machines.values()) await run.pool.get(machine);
+      } catch (error) {
+        await run.pool.closeAll();
+        throw error;
+      }
+    },
+  };
   const steps: Step<DeployContext>[] = plan.map((planned) => ({
     title: `${planned.subject}: ${planned.action} (${planned.machine})`,
     run: async () => {
@@ -219,6 +242,7 @@ export async function prepareDeploy(
       }
     },
   }));
+  steps.unshift(preflight);
   steps.push({
     title: 'Close the connections',
     run: async (ctx) => {
@@ -239,7 +263,7 @@ export async function prepareDeploy(
 }
 
 async function runStep(run: Run, planned: PlannedStep, rpcNode: NodeTarget): Promise<DeployStepReport> {
-  const { expected: _expected, ...step } = planned;
+  const step = withoutExpectation(planned);
   const report = (outcome: DeployStepReport['outcome'], detail?: string): DeployStepReport =>
     detail === undefined ? { ...step, outcome } : { ...step, outcome, detail };
   const now = new Date().toISOString();
@@ -303,7 +327,9 @@ async function runStep(run: Run, planned: PlannedStep, rpcNode: NodeTarget): Pro
       });
       run.warnings.push(...deployed.warnings);
       run.state.contracts = {
-        addresses: Object.fromEntries(deployed.contracts.map((contract) => [contract.name, contract.address])),
+        addresses: Object.fromEntries(
+          deployed.contracts.map((contract) => [contract.name, contract.address]),
+        ),
         at: now,
       };
       return deployed.transactionsSent > 0
@@ -326,7 +352,8 @@ async function runStep(run: Run, planned: PlannedStep, rpcNode: NodeTarget): Pro
         ...(folder === 'unchanged' && run.state.adapter?.runtimeHash
           ? { runtimeHash: run.state.adapter.runtimeHash }
           : {}),
-        changedAt: folder === 'changed' || secrets === 'changed' ? now : (run.state.adapter?.changedAt ?? now),
+        changedAt:
+          folder === 'changed' || secrets === 'changed' ? now : (run.state.adapter?.changedAt ?? now),
         version: run.options.version,
       };
       return report(folder === 'changed' || secrets === 'changed' ? 'changed' : 'unchanged');
@@ -341,6 +368,11 @@ async function runStep(run: Run, planned: PlannedStep, rpcNode: NodeTarget): Pro
       return report(outcome);
     }
   }
+}
+
+function withoutExpectation(planned: PlannedStep): Omit<PlannedStep, 'expected'> {
+  const { id, kind, subject, machine, action } = planned;
+  return { id, kind, subject, machine, action };
 }
 
 async function access(run: Run, target: FolderTarget): Promise<RuntimeAccess> {
@@ -426,7 +458,10 @@ async function adapterEnvironment(
   ];
   for (const [name, value] of variables) {
     if (/[\n\r\0]/.test(value)) {
-      throw new InputError(ErrorCodes.FLAG_INVALID, `${name} holds a line break, which an environment file cannot carry`);
+      throw new InputError(
+        ErrorCodes.FLAG_INVALID,
+        `${name} holds a line break, which an environment file cannot carry`,
+      );
     }
   }
   const quote =

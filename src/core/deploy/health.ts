@@ -104,13 +104,17 @@ function judge(
   const first = firstHeight.get(node.name);
   if (first === undefined) firstHeight.set(node.name, probe.blockNumber);
   const reasons: string[] = [];
-  if (first === undefined || probe.blockNumber <= first) reasons.push(`blocks do not advance (height ${probe.blockNumber})`);
+  if (first === undefined || probe.blockNumber <= first)
+    reasons.push(`blocks do not advance (height ${probe.blockNumber})`);
   if (probe.peers === null || probe.peers < minPeers) reasons.push(`${probe.peers ?? 'unknown'} peers`);
   if (node.validator) {
     const seen = probe.validators;
-    if (seen === null) reasons.push(`no validator set (${probe.error ?? 'ibft_getValidatorsByBlockNumber failed'})`);
+    if (seen === null)
+      reasons.push(`no validator set (${probe.error ?? 'ibft_getValidatorsByBlockNumber failed'})`);
     else if (seen.join() !== expected.join()) {
-      reasons.push(`validators on-chain [${seen.join(', ')}] differ from the spec's [${expected.join(', ')}]`);
+      reasons.push(
+        `validators on-chain [${seen.join(', ')}] differ from the spec's [${expected.join(', ')}]`,
+      );
     }
   }
   return reasons.length > 0 ? reasons.join('; ') : undefined;

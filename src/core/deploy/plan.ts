@@ -6,12 +6,7 @@ export type DeployScope = 'all' | 'nodes' | 'contracts' | 'adapter';
 
 /** The kinds of step, in the order a full deployment runs them. */
 export type DeployStepKind =
-  | 'node-folder'
-  | 'node-runtime'
-  | 'health'
-  | 'contracts'
-  | 'adapter-folder'
-  | 'adapter-runtime';
+  'node-folder' | 'node-runtime' | 'health' | 'contracts' | 'adapter-folder' | 'adapter-runtime';
 
 /** What a step is expected to do, judged from the workspace and the state record alone. */
 export type PlannedChange = 'change' | 'no change' | 'check';

@@ -68,7 +68,10 @@ export async function ensureFile(
 ): Promise<StepOutcome> {
   const { machine, signal } = access;
   const options = signal ? { signal } : {};
-  if ((await machine.exists(path, options)) && (await machine.readFile(path, options)).toString('utf8') === content) {
+  if (
+    (await machine.exists(path, options)) &&
+    (await machine.readFile(path, options)).toString('utf8') === content
+  ) {
     return 'unchanged';
   }
   await machine.upload(new Map([[path, { content, mode }]]), options);
@@ -104,10 +107,16 @@ export async function ensureRuntime(
   const unit = shellQuote(runtime.unitName);
   const installed = await ensureFile(access, runtime.unitPath, runtime.unitContent, 0o644);
   if (installed === 'changed') {
-    await machine.exec(`systemctl daemon-reload && systemctl enable ${unit} && systemctl restart ${unit}`, options);
+    await machine.exec(
+      `systemctl daemon-reload && systemctl enable ${unit} && systemctl restart ${unit}`,
+      options,
+    );
     return 'changed';
   }
-  const active = await machine.exec(`systemctl is-active --quiet ${unit}`, { ...options, allowedExitCodes: [0, 1, 2, 3, 4] });
+  const active = await machine.exec(`systemctl is-active --quiet ${unit}`, {
+    ...options,
+    allowedExitCodes: [0, 1, 2, 3, 4],
+  });
   if (active.code === 0 && !restart) return 'unchanged';
   await machine.exec(`systemctl enable ${unit} && systemctl restart ${unit}`, options);
   return 'changed';
@@ -126,7 +135,10 @@ export async function stopRuntime(access: RuntimeAccess, runtime: RuntimeTarget)
   }
   if (await access.machine.exists(runtime.unitPath, options)) {
     // Exit 5: the unit is not loaded (installed but never reloaded): nothing runs.
-    await access.machine.exec(`systemctl stop ${shellQuote(runtime.unitName)}`, { ...options, allowedExitCodes: [0, 5] });
+    await access.machine.exec(`systemctl stop ${shellQuote(runtime.unitName)}`, {
+      ...options,
+      allowedExitCodes: [0, 5],
+    });
   }
 }
 
@@ -139,7 +151,9 @@ export async function runtimeStatus(access: RuntimeAccess, runtime: RuntimeTarge
   const options = access.signal ? { signal: access.signal } : {};
   if (runtime.kind === 'docker') {
     const state = await (await access.docker()).containerState(runtime.container.name, options);
-    return state.exists ? { state: state.status, running: state.running } : { state: 'missing', running: false };
+    return state.exists
+      ? { state: state.status, running: state.running }
+      : { state: 'missing', running: false };
   }
   if (!(await access.machine.exists(runtime.unitPath, options))) return { state: 'missing', running: false };
   const { stdout } = await access.machine.exec(`systemctl is-active ${shellQuote(runtime.unitName)}`, {
@@ -159,7 +173,9 @@ export async function runtimeStatus(access: RuntimeAccess, runtime: RuntimeTarge
 export async function lastLogLines(access: RuntimeAccess, runtime: RuntimeTarget): Promise<string[]> {
   try {
     if (runtime.kind === 'docker') {
-      return await (await access.docker()).lastLogLines(runtime.container.name, LOG_LINES, { timeoutMs: 15_000 });
+      return await (
+        await access.docker()
+      ).lastLogLines(runtime.container.name, LOG_LINES, { timeoutMs: 15_000 });
     }
     const { stdout } = await access.machine.exec(
       `journalctl -u ${shellQuote(runtime.unitName)} -n ${LOG_LINES} --no-pager -o cat`,

@@ -89,7 +89,11 @@ const FOLDER_HASH_LABEL = 'io.peruri-chain.folder-hash';
  * @throws InputError when installDir is relative (one-machine networks run with `up`) or a node
  *   folder is missing
  */
-export async function nodeTargets(spec: NetworkSpec, dir: string, options: TargetOptions): Promise<NodeTarget[]> {
+export async function nodeTargets(
+  spec: NetworkSpec,
+  dir: string,
+  options: TargetOptions,
+): Promise<NodeTarget[]> {
   requireAbsoluteInstallDir(spec);
   const targets: NodeTarget[] = [];
   for (const node of spec.nodes) {
@@ -132,7 +136,11 @@ export async function nodeTargets(spec: NetworkSpec, dir: string, options: Targe
  * @param options - unit folder, launcher and image
  * @throws InputError when installDir is relative or the service folder is missing
  */
-export async function adapterTarget(spec: NetworkSpec, dir: string, options: TargetOptions): Promise<AdapterTarget> {
+export async function adapterTarget(
+  spec: NetworkSpec,
+  dir: string,
+  options: TargetOptions,
+): Promise<AdapterTarget> {
   requireAbsoluteInstallDir(spec);
   const remoteDir = serviceDirOnMachine(spec, dir);
   const files = await readFolder(join(dir, 'service'), 'service');
@@ -152,7 +160,11 @@ export async function adapterTarget(spec: NetworkSpec, dir: string, options: Tar
             image: options.adapterImage,
             // The secrets are read from the 0600 file inside the container, so they never enter
             // the container's configuration (docker inspect shows Env).
-            entrypoint: ['/bin/sh', '-c', 'set -a && . "$0" && set +a && exec peruri-chain adapter start --config "$1"'],
+            entrypoint: [
+              '/bin/sh',
+              '-c',
+              'set -a && . "$0" && set +a && exec peruri-chain adapter start --config "$1"',
+            ],
             cmd: [envFile, configFile],
             binds: [`${remoteDir}:${remoteDir}`],
             networkMode: 'host',
@@ -200,7 +212,9 @@ export async function adapterTarget(spec: NetworkSpec, dir: string, options: Tar
 export function besuMemoryLimit(javaOpts: string): number | undefined {
   const match = /-Xmx(\d+)([kKmMgG]?)\b/.exec(javaOpts);
   if (!match) return undefined;
-  const unit = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[match[2]!.toLowerCase() as '' | 'k' | 'm' | 'g'];
+  const unit = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[
+    match[2]!.toLowerCase() as '' | 'k' | 'm' | 'g'
+  ];
   return Number(match[1]) * unit * 2;
 }
 
@@ -214,7 +228,12 @@ export function machineName(machine: MachineAddress): string {
   return machine.port === 22 ? machine.host : `${machine.host}:${machine.port}`;
 }
 
-function besuContainer(spec: NetworkSpec, node: NodeSpec, remoteDir: string, folderHash: string): ContainerSpec {
+function besuContainer(
+  spec: NetworkSpec,
+  node: NodeSpec,
+  remoteDir: string,
+  folderHash: string,
+): ContainerSpec {
   const memoryLimit = besuMemoryLimit(spec.besu.javaOpts);
   return {
     name: `besu-${spec.name}-${node.name}`,
@@ -253,7 +272,9 @@ function requireAbsoluteInstallDir(spec: NetworkSpec): void {
     throw new InputError(
       ErrorCodes.WORKSPACE_INVALID,
       `installDir "${spec.installDir}" is relative: this network runs on this machine, not on remote ones`,
-      { hint: 'Give network.yaml an absolute installDir (a folder on the machines) and run `peruri-chain render`.' },
+      {
+        hint: 'Give network.yaml an absolute installDir (a folder on the machines) and run `peruri-chain render`.',
+      },
     );
   }
 }

@@ -28,7 +28,10 @@ export interface ProbeNodeOptions {
  */
 export async function probeNode(url: string, options: ProbeNodeOptions): Promise<NodeProbe> {
   const { rpcRequest } = await import('../../io/rpc.js');
-  const request = { timeoutMs: options.timeoutMs ?? 5_000, ...(options.signal ? { signal: options.signal } : {}) };
+  const request = {
+    timeoutMs: options.timeoutMs ?? 5_000,
+    ...(options.signal ? { signal: options.signal } : {}),
+  };
   const errors: string[] = [];
   const ask = <T>(method: string, params: unknown[]): Promise<T | null> =>
     rpcRequest<T>(url, method, params, request).catch((error: unknown) => {
@@ -43,7 +46,9 @@ export async function probeNode(url: string, options: ProbeNodeOptions): Promise
   return {
     blockNumber: parseQuantity(block),
     peers: parseQuantity(peers),
-    validators: Array.isArray(validators) ? validators.map((address) => String(address).toLowerCase()).sort() : null,
+    validators: Array.isArray(validators)
+      ? validators.map((address) => String(address).toLowerCase()).sort()
+      : null,
     error: errors.length > 0 ? [...new Set(errors)].join('; ') : undefined,
   };
 }

@@ -4,7 +4,13 @@ import { DEPLOYMENTS_FILE } from '../contracts/deploy-workspace.js';
 import { parseDeploymentsRecord, type DeploymentsRecord } from '../contracts/record.js';
 import { MachinePool, sshConnector, type MachineConnector } from '../deploy/machines.js';
 import { runtimeStatus, type RuntimeAccess } from '../deploy/runtime.js';
-import { adapterTarget, machineName, nodeTargets, type FolderTarget, type NodeTarget } from '../deploy/targets.js';
+import {
+  adapterTarget,
+  machineName,
+  nodeTargets,
+  type FolderTarget,
+  type NodeTarget,
+} from '../deploy/targets.js';
 import { isPeruriError } from '../errors.js';
 import { probeNode } from '../nodes/probe.js';
 import { KNOWN_HOSTS_FILE } from '../workspace/layout.js';
@@ -124,7 +130,10 @@ export async function networkStatus(options: StatusOptions): Promise<StatusResul
   );
   const timeoutMs = options.timeoutMs ?? 5_000;
   try {
-    const nodeStatuses = await Promise.all(nodes.map((target) => nodeStatus(pool, target, expected, timeoutMs)));
+    const barrier = meetingPoint(nodes.length);
+    const nodeStatuses = await Promise.all(
+      nodes.map((target) => nodeStatus(pool, target, expected, timeoutMs, barrier)),
+    );
     const top = Math.max(...nodeStatuses.map((node) => node.blockNumber ?? -1));
     for (const node of nodeStatuses) {
       if (node.blockNumber === null) continue;
@@ -164,6 +173,7 @@ async function nodeStatus(
   target: NodeTarget,
   expected: string[],
   timeoutMs: number,
+  connected: () => Promise<void>,
 ): Promise<NodeStatus> {
   const validator = target.node.role === 'validator';
   const status: NodeStatus = {
@@ -182,25 +192,40 @@ async function nodeStatus(
     problems: [],
   };
   const access = await reach(pool, target, status.problems);
-  if (!access) return status;
+  if (!access) {
+    await connected();
+    return status;
+  }
   status.reachable = true;
   try {
     const runtime = await runtimeStatus(access, target.runtime);
     status.state = runtime.state;
-    if (!runtime.running) status.problems.push(`${target.runtime.kind === 'docker' ? 'container' : 'unit'} is ${runtime.state}`);
+    if (!runtime.running)
+      status.problems.push(`${target.runtime.kind === 'docker' ? 'container' : 'unit'} is ${runtime.state}`);
   } catch (error) {
     status.problems.push(describe(error));
   }
-  const forward = await access.machine.forwardTcp(target.rpc.host, target.rpc.port);
+  let forward: Awaited<ReturnType<typeof access.machine.forwardTcp>>;
+  try {
+    forward = await access.machine.forwardTcp(target.rpc.host, target.rpc.port);
+  } catch (error) {
+    await connected();
+    status.problems.push(describe(error));
+    return status;
+  }
+  // Heights are compared across nodes: every node is probed at the same moment, once all are connected.
+  await connected();
   const probe = await probeNode(forward.url, { validators: validator, timeoutMs });
   status.blockNumber = probe.blockNumber;
   status.peers = probe.peers;
   status.validators = probe.validators;
-  if (probe.blockNumber === null) status.problems.push(`no answer over JSON-RPC (${probe.error ?? 'no block number'})`);
+  if (probe.blockNumber === null)
+    status.problems.push(`no answer over JSON-RPC (${probe.error ?? 'no block number'})`);
   if (probe.peers !== null && probe.peers === 0) status.problems.push('no peers');
   if (validator && probe.validators !== null) {
     status.validatorsMatch = probe.validators.join() === expected.join();
-    if (!status.validatorsMatch) status.problems.push(`validator set [${probe.validators.join(', ')}] differs from the spec`);
+    if (!status.validatorsMatch)
+      status.problems.push(`validator set [${probe.validators.join(', ')}] differs from the spec`);
   }
   status.healthy = status.problems.length === 0;
   return status;
@@ -218,25 +243,52 @@ async function contractStatuses(
   try {
     record = text === undefined ? undefined : parseDeploymentsRecord(JSON.parse(text), DEPLOYMENTS_FILE);
   } catch (error) {
-    return CONTRACT_NAMES.map((name) => ({ name, address: null, deployed: false, healthy: false, problems: [describe(error)] }));
+    return CONTRACT_NAMES.map((name) => ({
+      name,
+      address: null,
+      deployed: false,
+      healthy: false,
+      problems: [describe(error)],
+    }));
   }
   const problems: string[] = [];
   const access = await reach(pool, rpcTarget, problems);
-  const forward = access ? await access.machine.forwardTcp(rpcTarget.rpc.host, rpcTarget.rpc.port) : undefined;
+  const forward = access
+    ? await access.machine.forwardTcp(rpcTarget.rpc.host, rpcTarget.rpc.port)
+    : undefined;
   const { rpcRequest } = await import('../../io/rpc.js');
   const { keccak256 } = await import('ethers');
   return Promise.all(
     CONTRACT_NAMES.map(async (name): Promise<ContractStatus> => {
       const entry = record && record.chainId === chainId ? record.contracts[name] : undefined;
       if (!entry) {
-        return { name, address: null, deployed: false, healthy: false, problems: [`not deployed (no record in ${DEPLOYMENTS_FILE})`] };
+        return {
+          name,
+          address: null,
+          deployed: false,
+          healthy: false,
+          problems: [`not deployed (no record in ${DEPLOYMENTS_FILE})`],
+        };
       }
-      if (!forward) return { name, address: entry.address, deployed: false, healthy: false, problems: [...problems] };
+      if (!forward)
+        return { name, address: entry.address, deployed: false, healthy: false, problems: [...problems] };
       try {
-        const code = await rpcRequest<string>(forward.url, 'eth_getCode', [entry.address, 'latest'], { timeoutMs });
+        const code = await rpcRequest<string>(forward.url, 'eth_getCode', [entry.address, 'latest'], {
+          timeoutMs,
+        });
         const found =
-          code === '0x' ? 'no contract at its address' : keccak256(code) !== entry.bytecodeHash.toLowerCase() ? 'the code at its address differs from the record' : undefined;
-        return { name, address: entry.address, deployed: found === undefined, healthy: found === undefined, problems: found ? [found] : [] };
+          code === '0x'
+            ? 'no contract at its address'
+            : keccak256(code) !== entry.bytecodeHash.toLowerCase()
+              ? 'the code at its address differs from the record'
+              : undefined;
+        return {
+          name,
+          address: entry.address,
+          deployed: found === undefined,
+          healthy: found === undefined,
+          problems: found ? [found] : [],
+        };
       } catch (error) {
         return { name, address: entry.address, deployed: false, healthy: false, problems: [describe(error)] };
       }
@@ -244,7 +296,11 @@ async function contractStatuses(
   );
 }
 
-async function adapterHealth(pool: MachinePool, target: FolderTarget & { http: { host: string; port: number } }, timeoutMs: number): Promise<AdapterStatus> {
+async function adapterHealth(
+  pool: MachinePool,
+  target: FolderTarget & { http: { host: string; port: number } },
+  timeoutMs: number,
+): Promise<AdapterStatus> {
   const status: AdapterStatus = {
     machine: machineName(target.machine),
     reachable: false,
@@ -261,7 +317,8 @@ async function adapterHealth(pool: MachinePool, target: FolderTarget & { http: {
   try {
     const runtime = await runtimeStatus(access, target.runtime);
     status.state = runtime.state;
-    if (!runtime.running) status.problems.push(`${target.runtime.kind === 'docker' ? 'container' : 'unit'} is ${runtime.state}`);
+    if (!runtime.running)
+      status.problems.push(`${target.runtime.kind === 'docker' ? 'container' : 'unit'} is ${runtime.state}`);
   } catch (error) {
     status.problems.push(describe(error));
   }
@@ -281,7 +338,11 @@ async function adapterHealth(pool: MachinePool, target: FolderTarget & { http: {
 }
 
 // Connects, or records why not; a host key refusal is never turned into a status line.
-async function reach(pool: MachinePool, target: FolderTarget, problems: string[]): Promise<RuntimeAccess | undefined> {
+async function reach(
+  pool: MachinePool,
+  target: FolderTarget,
+  problems: string[],
+): Promise<RuntimeAccess | undefined> {
   try {
     const machine = await pool.get(target.machine);
     return { machine, docker: () => pool.docker(target.machine) };
@@ -290,6 +351,18 @@ async function reach(pool: MachinePool, target: FolderTarget, problems: string[]
     problems.push(`SSH: ${describe(error)}`);
     return undefined;
   }
+}
+
+// Resolves for everyone once `count` callers have arrived.
+function meetingPoint(count: number): () => Promise<void> {
+  let arrived = 0;
+  let release: () => void = () => undefined;
+  const all = new Promise<void>((resolve) => (release = resolve));
+  return () => {
+    arrived += 1;
+    if (arrived >= count) release();
+    return all;
+  };
 }
 
 function describe(error: unknown): string {
