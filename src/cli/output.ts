@@ -140,12 +140,14 @@ function table(rows: string[][]): string[] {
 
 /** Human summary of `deploy`: one line per step with its outcome. */
 export function formatDeploy(result: DeployResult): string {
+  // A plan is read before it runs: it says what each step does; a run says what came of it.
   const rows = [
-    ['step', 'machine', 'outcome'],
+    ['step', 'machine', 'outcome', ...(result.dryRun ? ['what'] : [])],
     ...result.steps.map((step) => [
       `${step.subject}: ${step.kind}`,
       step.machine,
       step.detail ? `${step.outcome} (${step.detail})` : step.outcome,
+      ...(result.dryRun ? [step.action] : []),
     ]),
   ];
   const head = result.dryRun

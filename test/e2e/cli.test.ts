@@ -191,6 +191,8 @@ describe('messages people read', () => {
     ['snapshot'],
     ['restore'],
     ['adapter', 'start'],
+    ['deploy'],
+    ['status'],
   ])('--help of %s', async (...command) => {
     const result = await runCli([...command, '--help']);
     expect(result.exitCode).toBe(0);
