@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { access, appendFile, chmod, readFile, stat, writeFile } from 'node:fs/promises';
+import { access, appendFile, chmod, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import Docker from 'dockerode';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it, onTestFinished } from 'vitest';
 import { stringify } from 'yaml';
 import { Ajv } from 'ajv';
 import { envelopeSchema, resultSchemas } from '../../src/cli/result-schemas.js';
@@ -125,6 +125,17 @@ async function aDeployBed(options: { image?: string } = {}): Promise<Bed> {
   for (const node of spec.nodes) {
     await chain.startNode({ name: node.name, address: address(node.name), port: node.rpcPort });
   }
+  // Containers outlive a stopped dockerd (their shims keep running): every test removes its own.
+  const docker = new Docker({ socketPath: dockerd!.socketPath });
+  onTestFinished(async () => {
+    const containers = await docker.listContainers({
+      all: true,
+      filters: { label: [`io.peruri-chain.network=${network}`] },
+    });
+    await Promise.all(
+      containers.map((container) => docker.getContainer(container.Id).remove({ force: true })),
+    );
+  });
   const jwtSecret = randomBytes(24).toString('hex');
   const flags = [
     '--ssh-key-file',
@@ -144,7 +155,7 @@ async function aDeployBed(options: { image?: string } = {}): Promise<Bed> {
     systemd,
     chain,
     jwtSecret,
-    docker: new Docker({ socketPath: dockerd!.socketPath }),
+    docker,
     cli: (args, extra = []) =>
       runCli(
         [
@@ -284,6 +295,30 @@ describeRequiring(
       expectSchema('deploy', dry.stdout);
       expect(await snapshotTree(bed.installDir)).toEqual(machinesBefore);
 
+      // When a node's folder changes (here a hand edit of its config) while its Besu has data
+      const v2 = join(bed.installDir, 'nodes/validator-2');
+      await mkdir(join(v2, 'data'), { recursive: true });
+      await writeFile(join(v2, 'data/chain'), 'blocks');
+      await appendFile(join(bed.dir, 'nodes/validator-2/config.toml'), '# tuned\n');
+      const third = await bed.cli(['deploy', '--only', 'nodes', '--health-timeout', '60', '--json']);
+      // Then only that node is stopped, replaced and restarted; its data moves over, the old folder is kept
+      expect(third.exitCode, third.stdout + third.stderr).toBe(0);
+      expect(outcomes(parse(third.stdout))).toMatchObject({
+        'node-folder:validator-1': 'unchanged',
+        'node-folder:validator-2': 'changed',
+        'node-runtime:validator-2': 'changed',
+        'node-runtime:tx': 'unchanged',
+      });
+      expect(await readFile(join(v2, 'data/chain'), 'utf8')).toBe('blocks');
+      expect(await readFile(join(v2, 'config.toml'), 'utf8')).toContain('# tuned');
+      expect(await readFile(`${v2}.previous/config.toml`, 'utf8')).not.toContain('# tuned');
+      expect((await bed.systemd.calls()).slice(-4)).toEqual([
+        `systemctl stop ${besuUnit}`,
+        'systemctl daemon-reload',
+        `systemctl enable ${besuUnit}`,
+        `systemctl restart ${besuUnit}`,
+      ]);
+
       // When status looks at the healthy network
       const healthy = await bed.cli(['status', '--json']);
       const status = JSON.parse(healthy.stdout) as {
@@ -326,7 +361,7 @@ describeRequiring(
       expect(human.exitCode).toBe(4);
       expect(human.stdout).toMatch(/tx\s+tx\s+.*UNHEALTHY/);
       expect(human.stderr).toContain('1 problem(s)');
-    }, 240_000);
+    }, 400_000);
 
     it('a dry run connects to nothing and writes nothing', async () => {
       const bed = await aDeployBed();
