@@ -198,7 +198,7 @@ export function formatStatus(result: StatusResult): string {
   ]);
   const { adapter } = result;
   const adapterRows = table([
-    ['adapter', 'ssh', 'state', 'health', 'queue', 'last batch', 'health'],
+    ['adapter', 'ssh', 'state', `ready (${adapter.readyCheck})`, 'queue', 'last batch', 'health'],
     [
       adapter.machine,
       adapter.reachable ? 'ok' : 'NO',

@@ -223,6 +223,7 @@ export const resultSchemas: Record<string, object> = {
       reachable: { type: 'boolean' },
       state: { type: ['string', 'null'] },
       ready: { type: 'boolean' },
+      readyCheck: { enum: ['/ready', '/health'] },
       queueDepth: { type: ['integer', 'null'] },
       lastConfirmedBatch: { type: ['string', 'null'] },
       healthy: { type: 'boolean' },

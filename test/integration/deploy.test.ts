@@ -333,7 +333,7 @@ describeRequiring(
             peers: number;
           }[];
           contracts: { deployed: boolean }[];
-          adapter: { ready: boolean; queueDepth: number | null };
+          adapter: { ready: boolean; readyCheck: string; queueDepth: number | null };
         };
       };
       expect(healthy.exitCode, healthy.stdout).toBe(0);
@@ -345,7 +345,9 @@ describeRequiring(
         ['tx', 'running', null],
       ]);
       expect(status.result.contracts.every((contract) => contract.deployed)).toBe(true);
-      expect(status.result.adapter).toMatchObject({ ready: true, queueDepth: 0 });
+      // the adapter's /ready (with a token from the JWT secret): its database and the chain answer
+      expect(status.result.adapter).toMatchObject({ ready: true, readyCheck: '/ready', queueDepth: 0 });
+      expect(healthy.stdout).not.toContain(bed.jwtSecret);
 
       // When the tx node loses its peers
       bed.chain.nodes.find((node) => node.name === 'tx')!.setPeerCount(0);

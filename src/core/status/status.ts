@@ -14,6 +14,7 @@ import {
 import { isPeruriError } from '../errors.js';
 import { probeNode } from '../nodes/probe.js';
 import { KNOWN_HOSTS_FILE } from '../workspace/layout.js';
+import type { SuppliedSecret } from '../workspace/password.js';
 import { readOptional, readWorkspace } from '../workspace/read.js';
 import type { SshAuth } from '../../io/ssh.js';
 
@@ -30,6 +31,8 @@ export interface StatusOptions {
   timeoutMs?: number;
   connector?: MachineConnector;
   version: string;
+  /** The adapter's JWT secret: with it, readiness is GET /ready (database and chain); without, GET /health. */
+  jwtSecret?: SuppliedSecret | undefined;
   signal?: AbortSignal;
 }
 
@@ -68,8 +71,10 @@ export interface AdapterStatus {
   machine: string;
   reachable: boolean;
   state: string | null;
-  /** GET /health answered 200. */
+  /** GET /ready answered 200 (with the JWT secret), or GET /health did (without it). */
   ready: boolean;
+  /** Which endpoint `ready` comes from. */
+  readyCheck: '/ready' | '/health';
   /** peruri_adapter_queue_depth from GET /metrics. */
   queueDepth: number | null;
   /** Not reported until the mirror worker exists: always null for now. */
@@ -147,7 +152,10 @@ export async function networkStatus(options: StatusOptions): Promise<StatusResul
     const rpcName = spec.service.rpcNode ?? spec.nodes.find((node) => node.role === 'tx')!.name;
     const rpcTarget = nodes.find((target) => target.node.name === rpcName)!;
     const contracts = await contractStatuses(pool, rpcTarget, dir, spec.chainId, timeoutMs);
-    const adapterStatus = await adapterHealth(pool, adapter, timeoutMs);
+    const jwt = options.jwtSecret
+      ? { secret: options.jwtSecret.value, audience: `${spec.name}-adapter` }
+      : undefined;
+    const adapterStatus = await adapterHealth(jwt, pool, adapter, timeoutMs);
     const problems = [
       ...nodeStatuses.flatMap((node) => node.problems.map((problem) => `node ${node.name}: ${problem}`)),
       ...contracts.flatMap((contract) => contract.problems.map((problem) => `${contract.name}: ${problem}`)),
@@ -297,6 +305,7 @@ async function contractStatuses(
 }
 
 async function adapterHealth(
+  jwt: { secret: string; audience: string } | undefined,
   pool: MachinePool,
   target: FolderTarget & { http: { host: string; port: number } },
   timeoutMs: number,
@@ -306,6 +315,7 @@ async function adapterHealth(
     reachable: false,
     state: null,
     ready: false,
+    readyCheck: jwt ? '/ready' : '/health',
     queueDepth: null,
     lastConfirmedBatch: null,
     healthy: false,
@@ -324,9 +334,16 @@ async function adapterHealth(
   }
   const forward = await access.machine.forwardTcp(target.http.host, target.http.port);
   try {
-    const health = await fetch(`${forward.url}/health`, { signal: AbortSignal.timeout(timeoutMs) });
+    const headers: Record<string, string> = jwt ? { authorization: `Bearer ${await statusToken(jwt)}` } : {};
+    const health = await fetch(`${forward.url}${status.readyCheck}`, {
+      headers,
+      signal: AbortSignal.timeout(timeoutMs),
+    });
     status.ready = health.ok;
-    if (!health.ok) status.problems.push(`GET /health answered ${health.status}`);
+    if (!health.ok)
+      status.problems.push(
+        `GET ${status.readyCheck} answered ${health.status}: ${(await health.text()).slice(0, 300)}`,
+      );
     const metrics = await fetch(`${forward.url}/metrics`, { signal: AbortSignal.timeout(timeoutMs) });
     const depth = /^peruri_adapter_queue_depth\s+(\d+)/m.exec(await metrics.text());
     status.queueDepth = depth ? Number(depth[1]) : null;
@@ -335,6 +352,18 @@ async function adapterHealth(
   }
   status.healthy = status.problems.length === 0;
   return status;
+}
+
+// A one-minute HS256 token for the adapter audience that init writes in adapter.yaml; never printed.
+async function statusToken(jwt: { secret: string; audience: string }): Promise<string> {
+  const { SignJWT } = await import('jose');
+  return new SignJWT({})
+    .setProtectedHeader({ alg: 'HS256' })
+    .setSubject('peruri-chain-status')
+    .setAudience(jwt.audience)
+    .setIssuedAt()
+    .setExpirationTime('1m')
+    .sign(new TextEncoder().encode(jwt.secret));
 }
 
 // Connects, or records why not; a host key refusal is never turned into a status line.
