@@ -31,3 +31,39 @@ export const keystorePasswordFileFlag = () =>
     exists: true,
     helpValue: 'FILE',
   });
+
+/** `--ssh-key-file`: the deploy key; without it the ssh-agent in SSH_AUTH_SOCK is used. */
+export const sshKeyFileFlag = () =>
+  Flags.file({
+    description: `Private key to log in to the machines with (default: the ssh-agent in SSH_AUTH_SOCK). Its passphrase, if any, comes from ${envName('ssh_key_passphrase')}.`,
+    env: envName('ssh_key_file'),
+    exists: true,
+    helpValue: 'FILE',
+  });
+
+/** `--accept-new-host-key`: trust on first use, recorded in the workspace; never a changed key. */
+export const acceptNewHostKeyFlag = () =>
+  Flags.boolean({
+    description:
+      "Trust a machine's SSH host key met for the first time and record it in the workspace's known_hosts (a changed key is always refused).",
+    env: envName('accept_new_host_key'),
+    default: false,
+  });
+
+/** `--systemd-unit-dir`: where unit files live on systemd machines. */
+export const systemdUnitDirFlag = () =>
+  Flags.string({
+    description: 'Folder of systemd unit files on the machines.',
+    env: envName('systemd_unit_dir'),
+    default: '/etc/systemd/system',
+    helpValue: 'DIR',
+  });
+
+/** `--docker-socket`: the Docker engine's socket on the machines, reached through SSH. */
+export const dockerSocketFlag = () =>
+  Flags.string({
+    description: "The Docker engine's unix socket on the machines (forwarded over SSH, never exposed).",
+    env: envName('docker_socket'),
+    default: '/var/run/docker.sock',
+    helpValue: 'PATH',
+  });

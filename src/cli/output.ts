@@ -201,3 +201,99 @@ export function formatDown(result: StopStackResult): string {
   });
   return [`Stopped the local stack of ${result.dir}:`, ...described].join('\n');
 }
+
+type DeployResult = import('../core/deploy/deploy.js').DeployResult;
+type StatusResult = import('../core/status/status.js').StatusResult;
+
+/** Columns padded to their widest cell, two spaces apart, each line indented by two. */
+function table(rows: string[][]): string[] {
+  const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
+  return rows.map((row) =>
+    `  ${row.map((cell, column) => cell.padEnd(widths[column]!)).join('  ')}`.trimEnd(),
+  );
+}
+
+/** Human summary of `deploy`: one line per step with its outcome. */
+export function formatDeploy(result: DeployResult): string {
+  // A plan is read before it runs: it says what each step does; a run says what came of it.
+  const rows = [
+    ['step', 'machine', 'outcome', ...(result.dryRun ? ['what'] : [])],
+    ...result.steps.map((step) => [
+      `${step.subject}: ${step.kind}`,
+      step.machine,
+      step.detail ? `${step.outcome} (${step.detail})` : step.outcome,
+      ...(result.dryRun ? [step.action] : []),
+    ]),
+  ];
+  const head = result.dryRun
+    ? `Dry run: nothing touched. Plan for ${result.network} (${result.scope}), from the workspace and ${'deploy-state.json'}; ${result.changes} step(s) would change something:`
+    : result.changes === 0
+      ? `${result.network} (${result.scope}): nothing to change; every machine already holds this workspace.`
+      : `${result.network} (${result.scope}): ${result.changes} step(s) changed something.`;
+  return [
+    head,
+    ...table(rows),
+    ...(result.stateFile ? ['', `Recorded in ${result.dir}/${result.stateFile}`] : []),
+  ].join('\n');
+}
+
+/** Human view of `status`: nodes, contracts and adapter as tables, then every problem. */
+export function formatStatus(result: StatusResult): string {
+  const show = (value: number | string | boolean | null): string =>
+    value === null ? '-' : typeof value === 'boolean' ? (value ? 'yes' : 'NO') : String(value);
+  const nodes = table([
+    ['node', 'role', 'machine', 'ssh', 'runtime', 'state', 'height', 'lag', 'peers', 'validators', 'health'],
+    ...result.nodes.map((node) => [
+      node.name,
+      node.role,
+      node.machine,
+      node.reachable ? 'ok' : 'NO',
+      node.runtime,
+      show(node.state),
+      show(node.blockNumber),
+      show(node.lag),
+      show(node.peers),
+      node.role === 'tx'
+        ? '-'
+        : node.validatorsMatch === null
+          ? '?'
+          : node.validatorsMatch
+            ? `${node.validators!.length} as spec`
+            : 'DIFFER',
+      node.healthy ? 'ok' : 'UNHEALTHY',
+    ]),
+  ]);
+  const contracts = table([
+    ['contract', 'address', 'health'],
+    ...result.contracts.map((contract) => [
+      contract.name,
+      show(contract.address),
+      contract.healthy ? 'ok' : 'UNHEALTHY',
+    ]),
+  ]);
+  const { adapter } = result;
+  const adapterRows = table([
+    ['adapter', 'ssh', 'state', `ready (${adapter.readyCheck})`, 'queue', 'last batch', 'health'],
+    [
+      adapter.machine,
+      adapter.reachable ? 'ok' : 'NO',
+      show(adapter.state),
+      adapter.ready ? 'ok' : 'NO',
+      show(adapter.queueDepth),
+      show(adapter.lastConfirmedBatch),
+      adapter.healthy ? 'ok' : 'UNHEALTHY',
+    ],
+  ]);
+  return [
+    `${result.network} (chain id ${result.chainId}): ${result.healthy ? 'healthy' : `${result.problems.length} problem(s)`}`,
+    '',
+    ...nodes,
+    '',
+    ...contracts,
+    '',
+    ...adapterRows,
+    ...(result.problems.length > 0
+      ? ['', 'Problems:', ...result.problems.map((problem) => `  - ${problem}`)]
+      : []),
+  ].join('\n');
+}

@@ -87,6 +87,10 @@ export const ErrorCodes = {
   STACK_RUNNING: 'PC_STACK_RUNNING',
   /** Another `up` or `down` is changing the same workspace's local stack right now. */
   LOCAL_BUSY: 'PC_LOCAL_BUSY',
+  /** A deployed node or the adapter did not become healthy in time (no blocks, no peers, wrong validators). */
+  NODE_UNHEALTHY: 'PC_NODE_UNHEALTHY',
+  /** `status` found something unhealthy: a machine, node, contract or the adapter. */
+  NETWORK_UNHEALTHY: 'PC_NETWORK_UNHEALTHY',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

@@ -188,3 +188,62 @@ function describeCause(error: unknown): string {
 function withoutUrl(text: string, url: string): string {
   return text.split(url).join(redactUrl(url));
 }
+
+/** Options of {@link rpcRequest}. */
+export interface RpcRequestOptions {
+  signal?: AbortSignal;
+  /** Limit in milliseconds (default 10,000). */
+  timeoutMs?: number;
+}
+
+/**
+ * Sends one JSON-RPC 2.0 request with fetch: for the node methods ethers does not know (`ibft_*`,
+ * `admin_peers`, `net_peerCount`) and for probes that must stay cheap.
+ * @param url - the endpoint (no credentials: these are forwarded loopback URLs)
+ * @param method - the method name
+ * @param params - its parameters
+ * @param options - abort signal and time limit
+ * @returns the `result` member
+ * @throws RemoteError naming the endpoint and method when it does not answer, answers with a JSON-RPC
+ *   error or with something else than JSON-RPC; InterruptedError when the signal aborts
+ * @example
+ * const validators = await rpcRequest<string[]>(url, 'ibft_getValidatorsByBlockNumber', ['latest']);
+ */
+export async function rpcRequest<T>(
+  url: string,
+  method: string,
+  params: unknown[] = [],
+  options: RpcRequestOptions = {},
+): Promise<T> {
+  const shown = redactUrl(url);
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const timeout = AbortSignal.timeout(timeoutMs);
+  const combined = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
+  const fail = (reason: string, cause?: unknown): RemoteError =>
+    new RemoteError(ErrorCodes.REMOTE_FAILED, `RPC ${shown}: ${method}: ${reason}`, {
+      host: shown,
+      command: method,
+      hint: 'Check that the node is running and that its JSON-RPC enables this API.',
+      cause,
+    });
+  let body: { result?: unknown; error?: { code?: unknown; message?: unknown } } | null;
+  try {
+    const response = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }),
+      signal: combined,
+    });
+    if (!response.ok) throw fail(`answered HTTP ${response.status}`);
+    body = (await response.json()) as typeof body;
+  } catch (error) {
+    if (error instanceof PeruriError) throw error;
+    if (options.signal?.aborted)
+      throw new InterruptedError(`Interrupted while calling ${method} on ${shown}`);
+    if (timeout.aborted) throw fail(`no answer within ${timeoutMs} ms`, error);
+    throw fail(withoutUrl(describeCause(error), url), error);
+  }
+  if (body?.error) throw fail(`error ${String(body.error.code)}: ${String(body.error.message)}`);
+  if (body === null || !('result' in body)) throw fail('the answer is not JSON-RPC');
+  return body.result as T;
+}

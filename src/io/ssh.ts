@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { posix } from 'node:path';
+import { createServer, type Server, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { NodeSSH } from 'node-ssh';
 import type { Client, ClientChannel, SFTPWrapper } from 'ssh2';
@@ -88,6 +89,21 @@ export interface RemoteMachine {
 export interface UnixSocketDialer {
   readonly host: string;
   openUnixSocket(socketPath: string, options?: RemoteOperationOptions): Promise<Duplex>;
+}
+
+/** A local loopback port whose connections are carried to a TCP address as seen from a machine. */
+export interface TcpForward {
+  /** `http://127.0.0.1:<port>`: the forwarded address as an HTTP URL (JSON-RPC, the adapter). */
+  url: string;
+  port: number;
+  /** Stops listening and ends the connections in flight; also done when the machine is closed. */
+  close(): Promise<void>;
+}
+
+/** Something that carries TCP connections to an address reachable from a machine (SSH `-L`). */
+export interface TcpForwarder {
+  readonly host: string;
+  forwardTcp(remoteHost: string, remotePort: number): Promise<TcpForward>;
 }
 
 /** How to log in: a running ssh-agent's socket, or a private key file (with its passphrase). */
@@ -235,12 +251,13 @@ export async function connectSsh(options: ConnectSshOptions): Promise<SshMachine
 }
 
 /** A machine reached over SSH: commands over exec channels, files over SFTP. */
-export class SshMachine implements RemoteMachine, UnixSocketDialer {
+export class SshMachine implements RemoteMachine, UnixSocketDialer, TcpForwarder {
   readonly host: string;
   private readonly ssh: NodeSSH;
   private readonly client: Client;
   private sftpSession: Promise<SFTPWrapper> | undefined;
   private closed = false;
+  private readonly forwards = new Set<TcpForward>();
 
   /** Use {@link connectSsh}. */
   constructor(host: string, ssh: NodeSSH) {
@@ -453,7 +470,62 @@ export class SshMachine implements RemoteMachine, UnixSocketDialer {
     return outcome;
   }
 
+  /**
+   * Listens on a free loopback port of this machine and carries every connection to
+   * `remoteHost:remotePort` as the remote machine sees it (like `ssh -L`), so a JSON-RPC port bound
+   * to the machine's loopback is reachable without exposing it.
+   * @param remoteHost - the address to dial from the machine, e.g. 127.0.0.1
+   * @param remotePort - the port there
+   * @returns the local URL; closed with the connection
+   * @throws RemoteError when the connection is closed
+   */
+  async forwardTcp(remoteHost: string, remotePort: number): Promise<TcpForward> {
+    const target = `${remoteHost}:${remotePort}`;
+    if (this.closed) throw this.failure(`forward ${target}`, 'the connection is closed', 'Connect again.');
+    const sockets = new Set<Socket>();
+    const server: Server = createServer((socket) => {
+      sockets.add(socket);
+      socket.on('close', () => sockets.delete(socket));
+      socket.on('error', () => socket.destroy());
+      socket.pause();
+      const carry = (error: Error | undefined, channel: ClientChannel): void => {
+        // A refused dial on the machine closes the local socket: the client sees a reset, as with ssh -L.
+        if (error) {
+          socket.destroy();
+          return;
+        }
+        channel.on('error', () => socket.destroy());
+        socket.pipe(channel).pipe(socket);
+        socket.on('close', () => channel.close());
+        socket.resume();
+      };
+      try {
+        this.client.forwardOut('127.0.0.1', socket.remotePort ?? 0, remoteHost, remotePort, carry);
+      } catch {
+        socket.destroy();
+      }
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(0, '127.0.0.1', () => resolve());
+    });
+    const address = server.address();
+    const port = typeof address === 'object' && address !== null ? address.port : 0;
+    const forward: TcpForward = {
+      url: `http://127.0.0.1:${port}`,
+      port,
+      close: async () => {
+        this.forwards.delete(forward);
+        for (const socket of sockets) socket.destroy();
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+      },
+    };
+    this.forwards.add(forward);
+    return forward;
+  }
+
   async close(): Promise<void> {
+    await Promise.all([...this.forwards].map((forward) => forward.close()));
     if (this.closed) return;
     const done = new Promise<void>((resolve) => this.client.once('close', () => resolve()));
     this.ssh.dispose();

@@ -195,6 +195,8 @@ describe('messages people read', () => {
     ['adapter', 'reindex'],
     ['up'],
     ['down'],
+    ['deploy'],
+    ['status'],
   ])('--help of %s', async (...command) => {
     const result = await runCli([...command, '--help']);
     expect(result.exitCode).toBe(0);

@@ -63,6 +63,17 @@ describe('every --json result matches its published schema', () => {
     expect(result).toEqual({ balancesCleared: 0, badgeHoldingsCleared: 0, previousCursor: -1 });
   });
 
+  it('deploy --dry-run (the full runs and status are checked in test/integration/deploy.test.ts)', async () => {
+    const dir = join(await aTempDir(), 'ws');
+    await runCli(['init', '--example', 'pilot', '--dir', dir, '--json'], {
+      env: { PERURI_CHAIN_KEYSTORE_PASSWORD: 'a long pilot password 1234' },
+    });
+    const plan = (await expectJsonShape('deploy', ['deploy', '--dir', dir, '--dry-run'])) as {
+      changes: number;
+    };
+    expect(plan.changes).toBe(11);
+  });
+
   it('snapshot and restore', async () => {
     const root = await aTempDir();
     await runCli(['init', '--example', 'local', '--dir', join(root, 'ws'), '--json']);

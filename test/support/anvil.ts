@@ -18,6 +18,8 @@ export interface StartAnvilOptions {
   port?: number;
   /** How long to wait for the first answer to eth_chainId (default 10,000 ms). */
   readyTimeoutMs?: number;
+  /** No block unless asked for (`evm_mine`): for a caller that decides when blocks are made. */
+  noMining?: boolean;
 }
 
 /** A funded development account of the running node (test fixture keys, never real ones). */
@@ -83,6 +85,7 @@ async function launch(port: number, options: StartAnvilOptions): Promise<AnvilNo
   if (options.blockTime !== undefined) args.push('--block-time', String(options.blockTime));
   if (options.gasLimit !== undefined) args.push('--gas-limit', String(options.gasLimit));
   if (options.statePath !== undefined) args.push('--state', options.statePath);
+  if (options.noMining) args.push('--no-mining');
   const child = spawn(anvilBinary(), args, { stdio: ['ignore', 'pipe', 'pipe'] });
   // Output must be drained or anvil blocks on a full pipe; the tail explains a failed start.
   let tail = '';

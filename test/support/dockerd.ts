@@ -17,6 +17,15 @@ export const BUSYBOX_BINARY = '/bin/busybox';
 /** The tiny image every test container runs, imported from a local rootfs tarball (no registry). */
 export const TEST_IMAGE = 'peruri-test/busybox:1';
 
+/**
+ * A busybox image standing in for Besu's: its entrypoint prints the arguments it was given (the
+ * `--config-file=…` of the node) and keeps running, as a node would.
+ */
+export const BESU_STAND_IN = {
+  ref: 'peruri-test/besu-stand-in:1',
+  changes: ['ENTRYPOINT ["/bin/sh", "-c", "echo \\"besu stand-in $*\\"; id; exec sleep 86400", "besu"]'],
+};
+
 /** A running Docker engine of the tests' own, on a unix socket under a temp folder. */
 export interface Dockerd {
   socketPath: string;
@@ -117,7 +126,10 @@ export async function startDockerd(readyTimeoutMs = 30_000): Promise<Dockerd> {
  * @param socketPath - the engine's socket
  * @returns the image ID
  */
-export async function importTestImage(socketPath: string): Promise<string> {
+export async function importTestImage(
+  socketPath: string,
+  image: { ref: string; changes?: string[] } = { ref: TEST_IMAGE },
+): Promise<string> {
   const rootfs = await mkdtemp(join(tmpdir(), 'pc-rootfs-'));
   try {
     await mkdir(join(rootfs, 'bin'));
@@ -128,12 +140,17 @@ export async function importTestImage(socketPath: string): Promise<string> {
     }
     const tarball = createTar({ cwd: rootfs, portable: true }, ['bin', 'tmp']);
     const docker = new Docker({ socketPath });
-    const [repo, tag] = TEST_IMAGE.split(':') as [string, string];
-    const progress = await docker.importImage(tarball as unknown as NodeJS.ReadableStream, { repo, tag });
+    const [repo, tag] = image.ref.split(':') as [string, string];
+    // `changes` are Dockerfile instructions applied on import (docker import --change).
+    const progress = await docker.importImage(tarball as unknown as NodeJS.ReadableStream, {
+      repo,
+      tag,
+      ...(image.changes ? { changes: image.changes } : {}),
+    });
     await new Promise<void>((resolve, reject) =>
       docker.modem.followProgress(progress, (error) => (error ? reject(error) : resolve())),
     );
-    return (await docker.getImage(TEST_IMAGE).inspect()).Id;
+    return (await docker.getImage(image.ref).inspect()).Id;
   } finally {
     await rm(rootfs, { recursive: true, force: true });
   }

@@ -46,6 +46,8 @@ export interface StartSshdOptions {
   newHostKey?: boolean;
   /** How long to wait for the SSH banner (default 10,000 ms). */
   readyTimeoutMs?: number;
+  /** Variables set in every session (sshd_config SetEnv), e.g. a PATH with fake commands first. */
+  env?: Record<string, string>;
 }
 
 /** Why sshd cannot run here, or undefined when it can. */
@@ -70,7 +72,7 @@ export function describeWithSshd(title: string, body: () => void): void {
  * whatever the outcome.
  * @returns the running server
  */
-export async function aRunningSshd(): Promise<Sshd> {
+export async function aRunningSshd(options: Pick<StartSshdOptions, 'env'> = {}): Promise<Sshd> {
   const dir = await mkdtemp(join(tmpdir(), 'peruri-sshd-'));
   let current: Sshd | undefined;
   onTestFinished(async () => {
@@ -82,7 +84,7 @@ export async function aRunningSshd(): Promise<Sshd> {
     const restart = sshd.restart;
     return { ...sshd, restart: async (options) => track(await restart(options)) };
   };
-  return track(await startSshd({ dir }));
+  return track(await startSshd({ dir, ...options }));
 }
 
 /**
@@ -99,7 +101,7 @@ export async function startSshd(options: StartSshdOptions = {}): Promise<Sshd> {
   for (let attempt = 1; ; attempt++) {
     const port = options.port ?? (await freePort());
     const config = join(dir, 'sshd_config');
-    await writeFile(config, sshdConfig(dir, port, files));
+    await writeFile(config, sshdConfig(dir, port, files, options.env ?? {}));
     await runLocal(SSHD_BINARY, ['-t', '-f', config], { timeoutMs: 10_000 });
     try {
       const started = await launch(config, port, options.readyTimeoutMs ?? 10_000);
@@ -121,7 +123,12 @@ export async function startSshd(options: StartSshdOptions = {}): Promise<Sshd> {
         stop: started.stop,
         restart: async (restartOptions = {}) => {
           await started.stop();
-          return startSshd({ dir, port, newHostKey: restartOptions.newHostKey ?? false });
+          return startSshd({
+            dir,
+            port,
+            newHostKey: restartOptions.newHostKey ?? false,
+            ...(options.env ? { env: options.env } : {}),
+          });
         },
       };
       return sshd;
@@ -191,8 +198,16 @@ async function keygen(file: string): Promise<void> {
 
 // ENVIRONMENT.md: loopback only, own pidfile, no PAM or passwords; StrictModes off because the
 // files live under /tmp. Stream-local forwarding carries the Docker API to a machine's socket.
-function sshdConfig(dir: string, port: number, files: SshdFiles): string {
+function sshdConfig(dir: string, port: number, files: SshdFiles, env: Record<string, string>): string {
   return [
+    // sshd takes the first SetEnv line only: every variable goes on one.
+    ...(Object.keys(env).length > 0
+      ? [
+          `SetEnv ${Object.entries(env)
+            .map(([name, value]) => `${name}="${value}"`)
+            .join(' ')}`,
+        ]
+      : []),
     `Port ${port}`,
     'ListenAddress 127.0.0.1',
     `HostKey ${files.hostKey}`,

@@ -24,3 +24,7 @@ export function archiveStamp(now: Date = new Date()): string {
     .replace(/\.\d+Z$/, 'Z')
     .replace(/:/g, '-');
 }
+/** The machines' SSH host keys (OpenSSH known_hosts format), checked on every connection. */
+export const KNOWN_HOSTS_FILE = 'known_hosts';
+/** What `deploy` put on which machine, written after every step so a re-run resumes. */
+export const DEPLOY_STATE_FILE = 'deploy-state.json';
