@@ -273,14 +273,14 @@ export function formatStatus(result: StatusResult): string {
   ]);
   const { adapter } = result;
   const adapterRows = table([
-    ['adapter', 'ssh', 'state', `ready (${adapter.readyCheck})`, 'queue', 'last batch', 'health'],
+    ['adapter', 'ssh', 'state', `ready (${adapter.readyCheck})`, 'queue', 'last batch block', 'health'],
     [
       adapter.machine,
       adapter.reachable ? 'ok' : 'NO',
       show(adapter.state),
       adapter.ready ? 'ok' : 'NO',
       show(adapter.queueDepth),
-      show(adapter.lastConfirmedBatch),
+      show(adapter.lastConfirmedBlock),
       adapter.healthy ? 'ok' : 'UNHEALTHY',
     ],
   ]);

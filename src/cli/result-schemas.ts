@@ -225,7 +225,7 @@ export const resultSchemas: Record<string, object> = {
       ready: { type: 'boolean' },
       readyCheck: { enum: ['/ready', '/health'] },
       queueDepth: { type: ['integer', 'null'] },
-      lastConfirmedBatch: { type: ['string', 'null'] },
+      lastConfirmedBlock: { type: ['integer', 'null'] },
       healthy: { type: 'boolean' },
       problems: strings,
     }),

@@ -77,8 +77,8 @@ export interface AdapterStatus {
   readyCheck: '/ready' | '/health';
   /** peruri_adapter_queue_depth from GET /metrics. */
   queueDepth: number | null;
-  /** Not reported until the mirror worker exists: always null for now. */
-  lastConfirmedBatch: string | null;
+  /** Block of the last batch the mirror worker confirmed (peruri_adapter_last_confirmed_block); null before any. */
+  lastConfirmedBlock: number | null;
   healthy: boolean;
   problems: string[];
 }
@@ -317,7 +317,7 @@ async function adapterHealth(
     ready: false,
     readyCheck: jwt ? '/ready' : '/health',
     queueDepth: null,
-    lastConfirmedBatch: null,
+    lastConfirmedBlock: null,
     healthy: false,
     problems: [],
   };
@@ -345,8 +345,11 @@ async function adapterHealth(
         `GET ${status.readyCheck} answered ${health.status}: ${(await health.text()).slice(0, 300)}`,
       );
     const metrics = await fetch(`${forward.url}/metrics`, { signal: AbortSignal.timeout(timeoutMs) });
-    const depth = /^peruri_adapter_queue_depth\s+(\d+)/m.exec(await metrics.text());
+    const text = await metrics.text();
+    const depth = /^peruri_adapter_queue_depth\s+(\d+)/m.exec(text);
     status.queueDepth = depth ? Number(depth[1]) : null;
+    const confirmed = /^peruri_adapter_last_confirmed_block\s+(\d+)/m.exec(text);
+    status.lastConfirmedBlock = confirmed && Number(confirmed[1]) > 0 ? Number(confirmed[1]) : null;
   } catch (error) {
     status.problems.push(`no answer on ${target.http.host}:${target.http.port} (${describe(error)})`);
   }

@@ -132,6 +132,11 @@ export class SqlMirrorStore implements MirrorStore {
     return (await this.db.read(SQL.batchesInFlight)).map(toBatch);
   }
 
+  async lastConfirmedBlock(): Promise<number | null> {
+    const [row] = await this.db.read(SQL.lastConfirmedBlock);
+    return nullableNumber(row?.block_number);
+  }
+
   async getBatch(id: string): Promise<BatchRecord | undefined> {
     const [row] = await this.db.read(SQL.batchById, [id]);
     return row ? toBatch(row) : undefined;

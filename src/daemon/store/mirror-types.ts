@@ -153,6 +153,8 @@ export interface MirrorStore {
   /** Turns a rejected transaction's row into a signed filler at the same nonce. */
   replaceWithFiller(id: number, filler: { raw: string; hash: string }, reason: string): Promise<void>;
   batchesInFlight(): Promise<BatchRecord[]>;
+  /** The block of the last confirmed batch, or null before any. */
+  lastConfirmedBlock(): Promise<number | null>;
   getBatch(id: string): Promise<BatchRecord | undefined>;
   /** The transactions of a batch, every attempt, in nonce order. */
   batchTransactions(id: string): Promise<OutboxTransaction[]>;

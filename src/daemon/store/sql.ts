@@ -71,6 +71,7 @@ export const SQL = {
     reason = $4, attempts = 0, next_attempt_at = NULL, updated_at = $5 WHERE id = $1`,
   countBatchAttempt: 'UPDATE batches SET attempts = attempts + 1, updated_at = $2 WHERE id = $1',
   batchesInFlight: "SELECT * FROM batches WHERE status = 'submitted' ORDER BY created_at, id",
+  lastConfirmedBlock: "SELECT MAX(block_number) AS block_number FROM batches WHERE status = 'confirmed'",
   batchById: 'SELECT * FROM batches WHERE id = $1',
   batchTransactions: `SELECT ${TRANSACTION_COLUMNS} FROM transactions WHERE batch_id = $1 ORDER BY nonce`,
   batchActivities: 'SELECT * FROM activities WHERE batch_id = $1 ORDER BY created_at, id',

@@ -139,6 +139,8 @@ export class MirrorWorker {
         this.deployment = await this.options.deployment();
         if (!this.deployment) throw new Error('the contracts are not deployed yet (no deployments record)');
         await this.outbox.refreshNonceFloor();
+        const lastConfirmed = await this.options.store.mirror.lastConfirmedBlock();
+        if (lastConfirmed !== null) this.options.metrics.lastConfirmedBlock.set(lastConfirmed);
         this.indexer = new HoldingsIndexer({
           store: this.options.store.mirror,
           chain,
