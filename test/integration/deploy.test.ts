@@ -293,7 +293,12 @@ describeRequiring(
       const dry = await bed.cli(['deploy', '--dry-run', '--json']);
       expect(parse(dry.stdout).result!.changes).toBe(0);
       expectSchema('deploy', dry.stdout);
-      expect(await snapshotTree(bed.installDir)).toEqual(machinesBefore);
+      // (the running adapter's own database moves on by itself: its worker indexes new blocks)
+      const withoutAdapterDatabase = (tree: Awaited<ReturnType<typeof snapshotTree>>) =>
+        Object.fromEntries(Object.entries(tree).filter(([path]) => !/service\/adapter\.db/.test(path)));
+      expect(withoutAdapterDatabase(await snapshotTree(bed.installDir))).toEqual(
+        withoutAdapterDatabase(machinesBefore),
+      );
 
       // When a node's folder changes (here a hand edit of its config) while its Besu has data
       const v2 = join(bed.installDir, 'nodes/validator-2');
