@@ -97,6 +97,7 @@ describe('POST /activity/track', () => {
       'key-1',
     );
     const conflict = await track(daemon, anActivityBody({ points: '26' }), 'key-1');
+    const newUserConflict = await track(daemon, anActivityBody({ userId: 'user-new' }), 'key-1');
     // Then the replay is the same 202 answer, marked as a replay
     expect(replay.statusCode).toBe(202);
     expect(replay.json()).toEqual(first.json());
@@ -109,12 +110,14 @@ describe('POST /activity/track', () => {
       message: 'This Idempotency-Key was already used for a different request',
       details: [`the key belongs to activity ${(first.json() as { id: string }).id}`],
     });
+    // And so is the key under a user not seen before, without creating that user's wallet
+    expect(newUserConflict.statusCode).toBe(409);
     expect(rowsOnDisk(daemon.dbPath)).toEqual({ wallets: 1, activities: 1, audit_log: 2 });
     // And the intake counter tells the three outcomes apart
     const metrics = await daemon.metrics.registry.getSingleMetricAsString('peruri_adapter_intake_total');
     expect(metrics).toContain('peruri_adapter_intake_total{kind="activity",outcome="created"} 1');
     expect(metrics).toContain('peruri_adapter_intake_total{kind="activity",outcome="replayed"} 1');
-    expect(metrics).toContain('peruri_adapter_intake_total{kind="activity",outcome="conflict"} 1');
+    expect(metrics).toContain('peruri_adapter_intake_total{kind="activity",outcome="conflict"} 2');
   });
 
   it('keeps 200 concurrent requests, all durable, in fewer commits than requests', async () => {

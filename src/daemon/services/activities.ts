@@ -158,11 +158,15 @@ export class ActivityService {
     const requestHash = sha256(
       canonicalJson({ ...request, occurredAt: request.kind === 'mint' ? null : request.occurredAt }),
     );
-    // A replay or conflict is answered from a read, before any wallet is created for it.
-    const earlier = await this.store.findActivityByKey(idempotencyKey);
-    if (earlier) return this.settle(earlier, requestHash);
-
-    const { wallet } = await this.wallets.ensure(request.userId, actor);
+    // A replay or conflict must not create a wallet, so for a user not yet seen it is answered
+    // from a read first. For a returning user the insert finds it (the key is unique), which
+    // spares the common case, a new activity, that read.
+    let wallet = this.wallets.remembered(request.userId);
+    if (!wallet) {
+      const earlier = await this.store.findActivityByKey(idempotencyKey);
+      if (earlier) return this.settle(earlier, requestHash);
+      wallet = (await this.wallets.ensure(request.userId, actor)).wallet;
+    }
     const id = newActivityId();
     const activity: NewActivity = {
       id,

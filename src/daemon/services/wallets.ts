@@ -80,6 +80,11 @@ export class WalletService {
     private readonly didMethod: string,
   ) {}
 
+  /** The user's wallet if this process has seen it lately, without asking the store. */
+  remembered(userId: string): WalletRecord | undefined {
+    return this.known.get(userId);
+  }
+
   /**
    * The user's wallet, created (index allocated, address derived, audited) on first sight.
    * @param userId - the app's user id
