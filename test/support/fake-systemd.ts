@@ -7,7 +7,7 @@ import { aTempDir } from './temp-dir.js';
  * Test machines have no systemd (no PID 1 systemd in these containers), so `systemctl` and
  * `journalctl` are stand-ins put first on the PATH of the test sshd's sessions. They record every
  * call and, for `start`/`restart`, really run the unit's ExecStart in the background (with its
- * EnvironmentFile and WorkingDirectory), so what the unit starts is exercised; `is-active`,
+ * quoted Environment= lines, EnvironmentFile and WorkingDirectory), so what the unit starts is exercised; `is-active`,
  * `stop` and `journalctl -u` act on that process and its output. Not modelled: dependencies,
  * Restart=, User=, sandboxing, and systemd's own quoting of EnvironmentFile values (the file is
  * read with the shell's `.`, which agrees for the values the tests use).
@@ -44,8 +44,11 @@ start_unit() {
   exec_start=$(sed -n 's/^ExecStart=//p' "$file")
   env_file=$(sed -n 's/^EnvironmentFile=//p' "$file")
   work_dir=$(sed -n 's/^WorkingDirectory=//p' "$file")
-  setsid sh -c 'cd "$1" || exit 1; if [ -n "$2" ]; then set -a; . "$2"; set +a; fi; shift 2; exec "$@"' \\
-    sh "\${work_dir:-/}" "$env_file" $exec_start < /dev/null >> "$state/$1.log" 2>&1 &
+  env_lines=$(sed -n 's/^Environment="\\(.*\\)"$/\\1/p' "$file")
+  setsid sh -c 'cd "$1" || exit 1; set -f; IFS="
+"; for kv in $3; do export "$kv"; done; unset IFS; set +f
+    if [ -n "$2" ]; then set -a; . "$2"; set +a; fi; shift 3; exec "$@"' \\
+    sh "\${work_dir:-/}" "$env_file" "$env_lines" $exec_start < /dev/null >> "$state/$1.log" 2>&1 &
   echo $! > "$state/$1.pid"
 }
 command="$1"; shift

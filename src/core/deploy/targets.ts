@@ -9,6 +9,7 @@ import { isLoopback } from '../spec/rules.js';
 import type { NetworkSpec, NodeSpec, SshTarget } from '../spec/types.js';
 import type { ContainerSpec } from '../../io/docker.js';
 import { DEPLOYMENTS_FILE } from '../contracts/deploy-workspace.js';
+import { ADAPTER_NODE_OPTIONS } from '../adapter-node-options.js';
 
 /** Where a machine is reached over SSH. */
 export interface MachineAddress {
@@ -166,6 +167,7 @@ export async function adapterTarget(
               'set -a && . "$0" && set +a && exec peruri-chain adapter start --config "$1"',
             ],
             cmd: [envFile, configFile],
+            env: { NODE_OPTIONS: ADAPTER_NODE_OPTIONS },
             binds: [`${remoteDir}:${remoteDir}`],
             networkMode: 'host',
             restartPolicy: 'unless-stopped',
@@ -182,6 +184,7 @@ export async function adapterTarget(
             serviceDir: remoteDir,
             envFile,
             command: options.adapterCommand,
+            nodeOptions: ADAPTER_NODE_OPTIONS,
             configFile,
             folderHash,
           }),

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { ADAPTER_NODE_OPTIONS } from '../adapter-node-options.js';
 import { planAdapterLaunch, type LocalAdapterConfig } from './adapter-process.js';
 
 const aConfig = (jwt: Partial<LocalAdapterConfig['auth']['jwt']> = {}): LocalAdapterConfig => ({
@@ -35,12 +36,31 @@ describe('the adapter launch', () => {
     expect(launch.args.join(' ')).not.toContain('dev-password');
     expect(launch.env).toEqual({
       PATH: '/bin',
+      NODE_OPTIONS: ADAPTER_NODE_OPTIONS,
       PERURI_CHAIN_ADAPTER_JWT_SECRET: 'jwt-secret',
       PERURI_CHAIN_KEYSTORE_PASSWORD: 'dev-password',
       WALLET_PASSWORD: 'dev-password',
     });
     expect(launch.url).toBe('http://127.0.0.1:8080');
     expect(launch.stopGraceMs).toBeGreaterThan(10_000);
+  });
+
+  it("bounds the daemon's heap and lets the operator's own NODE_OPTIONS win", () => {
+    // Given an environment that already sets a larger heap
+    const baseEnv = { NODE_OPTIONS: '--max-old-space-size=512' };
+
+    // When the launch is planned
+    const launch = planAdapterLaunch({
+      configFile: '/ws/service/adapter.yaml',
+      config: aConfig(),
+      jwtSecret: 'jwt-secret',
+      keystorePassword: 'dev-password',
+      baseEnv,
+    });
+
+    // Then the daemon's limits come first and the operator's setting last (Node keeps the last)
+    expect(launch.env.NODE_OPTIONS).toBe(`${ADAPTER_NODE_OPTIONS} --max-old-space-size=512`);
+    expect(ADAPTER_NODE_OPTIONS).toMatch(/--max-old-space-size=\d+/);
   });
 
   it('leaves a secret the configuration reads from a file to the adapter', () => {

@@ -1,3 +1,4 @@
+import { adapterNodeOptions } from '../adapter-node-options.js';
 import { packagePath } from '../package-paths.js';
 import { LOCAL_DIR } from './state.js';
 
@@ -62,6 +63,7 @@ export function planAdapterLaunch(options: PlanAdapterLaunchOptions): AdapterLau
   const env: NodeJS.ProcessEnv = { ...(options.baseEnv ?? process.env) };
   // A --json or other flag meant for `up` must not leak into the daemon through its env twin.
   for (const name of Object.keys(env)) if (name.startsWith('PERURI_CHAIN_')) delete env[name];
+  env.NODE_OPTIONS = adapterNodeOptions(env.NODE_OPTIONS);
   const { jwt } = config.auth;
   if (jwt.secretEnv && !jwt.secretFile) env[jwt.secretEnv] = options.jwtSecret;
   for (const keystore of [config.signer, config.wallets]) {

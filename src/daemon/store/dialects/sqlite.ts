@@ -16,6 +16,13 @@ export interface OpenSqliteOptions {
 type Statement = Database.Statement<Record<string, SqlValue>, Row>;
 
 /**
+ * Page cache per connection, in KiB as SQLite's negative cache_size counts. better-sqlite3 builds
+ * SQLite with 16 MiB; 8 MiB holds the hot index pages of intake and the worker, and the OS page
+ * cache serves the rest, which keeps the daemon's memory target (bench/RESULTS.md).
+ */
+const PAGE_CACHE_KIB = -8192;
+
+/**
  * Opens an SQLite database for the daemon: one writer connection whose writes go through group
  * commit, and one read-only connection for everything else, so a read never sees a group that is
  * still open. better-sqlite3 is synchronous: a group's statements and its COMMIT run on the event
@@ -45,11 +52,13 @@ export function openSqlite(options: OpenSqliteOptions): Dialect {
     writer.pragma('synchronous = NORMAL');
     writer.pragma('foreign_keys = ON');
     writer.pragma('busy_timeout = 5000');
+    writer.pragma(`cache_size = ${PAGE_CACHE_KIB}`);
   } catch (cause) {
     throw databaseFailure(`cannot open the SQLite database ${options.path}`, cause);
   }
   const reader = new Database(options.path, { readonly: true });
   reader.pragma('busy_timeout = 5000');
+  reader.pragma(`cache_size = ${PAGE_CACHE_KIB}`);
   return new SqliteDialect(writer, reader, options);
 }
 
