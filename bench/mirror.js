@@ -16,6 +16,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SignJWT } from 'jose';
 import { parse, stringify } from 'yaml';
+import { ADAPTER_NODE_OPTIONS, adapterNodeOptions } from '../dist/core/adapter-node-options.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const cli = join(root, 'bin/run.js');
@@ -71,6 +72,8 @@ const env = {
   ...process.env,
   PERURI_CHAIN_KEYSTORE_PASSWORD: readFileSync(join(dir, 'secrets/dev-keystore-password'), 'utf8').trim(),
   PERURI_CHAIN_ADAPTER_JWT_SECRET: jwtSecret,
+  // As every launcher of the adapter runs it (up, the systemd unit, the container).
+  NODE_OPTIONS: adapterNodeOptions(process.env.NODE_OPTIONS),
 };
 const token = await new SignJWT({ sub: 'bench', aud: config.auth.jwt.audience })
   .setProtectedHeader({ alg: 'HS256' })
@@ -111,12 +114,14 @@ const section = `<!-- bench:mirror -->
 
 Machine: ${machine()}. Date: ${new Date().toISOString().slice(0, 10)}.
 
-Command: \`npm run build && node bench/mirror.js --rate ${rate} --seconds ${seconds} --fill-seconds ${fillSeconds}\`: anvil (\`--block-time 2 --hardfork london --gas-price 0\`), the adapter as its own process with the generated configuration (SQLite; batches of up to ${config.mirror?.batchMaxSize ?? 10000} cut every second, 400 payments per mint transaction), activities for 5,000 users (wallets created before the run) with points (every 50th with a badge) from a load process over keep-alive HTTP; load, adapter and anvil share the 2 cores.
+Command: \`npm run build && node bench/mirror.js --rate ${rate} --seconds ${seconds} --fill-seconds ${fillSeconds}\`: anvil (\`--block-time 2 --hardfork london --gas-price 0\`), the adapter as its own process with the generated configuration and the Node options its launchers set (\`${ADAPTER_NODE_OPTIONS}\`) (SQLite; batches of up to ${config.mirror?.batchMaxSize ?? 10000} cut every second, 400 payments per mint transaction), activities for 5,000 users (wallets created before the run) with points (every 50th with a badge) from a load process over keep-alive HTTP; load, adapter and anvil share the 2 cores.
 
 | phase | activities | confirmed per second | p95 202 → confirmed | adapter peak RSS |
 |---|---:|---:|---:|---:|
 | live: ${rate.toLocaleString('en')}/s asked for ${seconds} s | ${live.result.accepted.toLocaleString('en')} accepted (${Math.round(live.result.accepted / live.result.seconds).toLocaleString('en')}/s) | ${Math.round(live.confirmedDuringLoad / liveSeconds).toLocaleString('en')} while loading | ${afterLive.p95} | ${live.peakRssMb} MB |
 | backlog: ${fill.accepted.toLocaleString('en')} queued, then drained | ${fill.accepted.toLocaleString('en')} | ${Math.round(backlog.confirmed / backlog.samples.length).toLocaleString('en')} over ${backlog.samples.length} s | — | ${backlog.peakRssMb} MB |
+
+At each phase's RSS peak, V8's heap was ${memoryAt(live)} (live) and ${memoryAt(backlog)} (backlog); the rest of the RSS is the node binary's code, SQLite's page caches and malloc.
 
 Targets: ≥ 5,000 confirmed per second sustained for 60 s; p95 ≤ 5 s; RSS ≤ 200 MB.
 <!-- bench:mirror-stop -->`;
@@ -124,17 +129,28 @@ console.log(section);
 if (write) replaceSection('mirror', section);
 process.exit(0);
 
+function memoryAt(phase) {
+  const memory = phase.peakMemory;
+  return memory
+    ? `${memory.heapTotalMb} MB (${memory.heapUsedMb} MB in use), buffers ${memory.externalMb} MB`
+    : 'not sampled';
+}
+
 async function measure(work) {
   const before = await metrics();
   const samples = [];
   let peakRss = 0;
+  let peakMemory;
   let running = true;
   const sampler = (async () => {
     while (running) {
       await sleep(1000);
       const now = await metrics().catch(() => undefined);
       if (now) samples.push(now.confirmed);
-      peakRss = Math.max(peakRss, rssMb(adapter.pid));
+      const rss = rssMb(adapter.pid);
+      if (rss > peakRss && now) peakMemory = now.memory;
+      peakRss = Math.max(peakRss, rss);
+      if (process.env.BENCH_MEMORY && now) console.error(`rss ${rss} MB`, now.memory, rssParts(adapter.pid));
     }
   })();
   const result = await work();
@@ -147,6 +163,7 @@ async function measure(work) {
     confirmed: end.confirmed - before.confirmed,
     confirmedDuringLoad: end.confirmed - before.confirmed,
     peakRssMb: peakRss,
+    peakMemory,
   };
 }
 
@@ -174,6 +191,11 @@ async function metrics() {
     confirmed: value('peruri_adapter_activities_settled_total\\{outcome="confirmed"\\}'),
     queued: value('peruri_adapter_queue_depth'),
     inFlight: value('peruri_adapter_batches_in_flight'),
+    memory: {
+      heapUsedMb: Math.round(value('peruri_adapter_nodejs_heap_size_used_bytes') / 2 ** 20),
+      heapTotalMb: Math.round(value('peruri_adapter_nodejs_heap_size_total_bytes') / 2 ** 20),
+      externalMb: Math.round(value('peruri_adapter_nodejs_external_memory_bytes') / 2 ** 20),
+    },
     p95: count === 0 ? 'n/a' : p95 === '+Inf' ? '> 300 s' : `≤ ${p95} s`,
   };
 }
@@ -218,6 +240,16 @@ function start(command, commandArgs, childEnv = process.env) {
   const child = spawn(command, commandArgs, { env: childEnv, stdio: ['ignore', 'pipe', 'ignore'] });
   children.push(child);
   return child;
+}
+
+function rssParts(pid) {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const field = (name) => Math.round(Number(new RegExp(`${name}:\\s+(\\d+)`).exec(status)[1]) / 1024);
+    return { anonMb: field('RssAnon'), fileMb: field('RssFile'), shmemMb: field('RssShmem') };
+  } catch {
+    return {};
+  }
 }
 
 function rssMb(pid) {
