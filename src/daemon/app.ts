@@ -23,6 +23,7 @@ import type { ActivityService } from './services/activities.js';
 import type { ChainProbe } from './services/chain-probe.js';
 import type { WalletService } from './services/wallets.js';
 import type { Store } from './store/types.js';
+import type { AmqpStatus } from './intake/amqp-intake.js';
 
 /** Everything the HTTP app needs, built by the caller (main, or a test). */
 export interface AppDeps {
@@ -36,6 +37,8 @@ export interface AppDeps {
   bodyLimitBytes: number;
   /** HTTPS requiring a client certificate signed by `ca` (mTLS). */
   tls?: { ca: string; cert: string; key: string };
+  /** The RabbitMQ intake's connection state, when one is configured (shown by /ready). */
+  amqpStatus?: () => AmqpStatus;
   /** Shared with main, which sets `draining` on shutdown. */
   lifecycle?: Lifecycle;
   /** Node process metrics in /metrics (main turns them on; tests leave them off). */
@@ -100,6 +103,7 @@ export function buildApp(deps: AppDeps): BuiltApp {
     activities: deps.activities,
     chainProbe: deps.chainProbe,
     metrics,
+    amqpStatus: deps.amqpStatus,
   };
 
   if (deps.onClose) app.addHook('onClose', async () => deps.onClose!());

@@ -14,6 +14,7 @@ import { WalletService } from './services/wallets.js';
 import { openStore } from './store/open.js';
 import type { Store } from './store/types.js';
 import { jsonRpcMirrorChain, type MirrorChain } from './worker/chain.js';
+import { AmqpIntake } from './intake/amqp-intake.js';
 import { readMirrorDeployment } from './worker/deployment.js';
 import { EvidenceReader } from './worker/evidence.js';
 import { MirrorWorker } from './worker/mirror-worker.js';
@@ -37,6 +38,8 @@ export interface Daemon {
   signer: Signer;
   /** Not running until `start(signal)`; startDaemon starts it once the server listens. */
   worker: MirrorWorker;
+  /** The RabbitMQ intake when configured; startDaemon starts it once the server listens. */
+  amqp: AmqpIntake | undefined;
   master: WalletMaster;
   lifecycle: Lifecycle;
   metrics: DaemonMetrics;
@@ -88,10 +91,13 @@ export async function createDaemon(config: AdapterConfig, options: CreateDaemonO
     const mirrorChain = options.mirrorChain ?? jsonRpcMirrorChain(config.rpcUrl);
     const wallets = new WalletService(store, master.deriver, config.wallets.didMethod);
     const lifecycle: Lifecycle = { draining: false };
+    const activities = new ActivityService(store, wallets, master.hasher, new EvidenceReader(store.mirror));
+    let amqp: AmqpIntake | undefined;
     const { app, metrics } = buildApp({
       store,
       wallets,
-      activities: new ActivityService(store, wallets, master.hasher, new EvidenceReader(store.mirror)),
+      activities,
+      ...(config.amqp ? { amqpStatus: () => amqp!.status() } : {}),
       verifier,
       chainProbe: options.chainProbe ?? rpc!.probe,
       logger: options.logger,
@@ -114,7 +120,17 @@ export async function createDaemon(config: AdapterConfig, options: CreateDaemonO
       metrics: metrics.mirror,
       logger: options.logger.child({ part: 'mirror' }),
     });
-    return { app, store, signer, master, lifecycle, metrics, worker };
+    if (config.amqp) {
+      amqp = new AmqpIntake({
+        config: config.amqp,
+        password: secrets.amqpPassword,
+        activities,
+        bodyLimitBytes: config.http.bodyLimitBytes,
+        logger: options.logger.child({ part: 'amqp' }),
+        registry: metrics.registry,
+      });
+    }
+    return { app, store, signer, master, lifecycle, metrics, worker, amqp };
   } catch (error) {
     await store.close();
     throw error;

@@ -64,6 +64,7 @@ export async function startDaemon(options: StartDaemonOptions): Promise<StartDae
     const worker = daemon.worker.start(stopWorker.signal).catch((error: unknown) => {
       logger.error({ err: error }, 'the mirror worker stopped on an error');
     });
+    daemon.amqp?.start();
     options.onListening?.({ url, network: config.network });
 
     await aborted(options.signal);
@@ -77,6 +78,8 @@ export async function startDaemon(options: StartDaemonOptions): Promise<StartDae
 
 /**
  * The shutdown order (STYLE rule 14): new requests get 503 and no new connection is taken; the
+ * RabbitMQ intake stops taking deliveries and settles those in hand (unsettled ones are
+ * redelivered by the broker, replays then); the
  * worker stops cutting batches and finishes the round it is in (what it signed but did not see
  * mined is resumed by the next start); requests in flight finish; then the RPC connections and
  * the database close in the app's onClose hooks, the store only once the worker has stopped. All
@@ -90,12 +93,17 @@ async function stop(
 ): Promise<'clean' | 'timeout'> {
   logger.info({ timeoutMs }, 'shutting down: new requests get 503, requests in flight may finish');
   daemon.lifecycle.draining = true;
+  // The RabbitMQ intake stops taking deliveries and settles those in hand before the store closes.
+  const amqpStopped = daemon.amqp?.stop() ?? Promise.resolve();
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<'timeout'>((resolve) => {
     timer = setTimeout(() => resolve('timeout'), timeoutMs);
   });
   // The store waits for the worker (its onClose), but not beyond the limit.
-  daemon.lifecycle.background = Promise.race([running.worker, deadline.then(() => undefined)]);
+  daemon.lifecycle.background = Promise.race([
+    Promise.all([running.worker, amqpStopped]).then(() => undefined),
+    deadline.then(() => undefined),
+  ]);
   running.stopWorker.abort();
   const closing = daemon.app.close();
   const outcome = await Promise.race([closing.then(() => 'clean' as const), deadline]);

@@ -94,7 +94,7 @@ describe('loading the adapter configuration', () => {
     expect(error.message).toContain('(4 problems)');
     expect(error.details).toEqual([
       '(top level) (line 1): missing required property "deploymentsFile"',
-      'colour (line 21): unknown property; expected one of $schema, network, chainId, rpcUrl, listen, database, signer, wallets, auth, http, intake, mirror, log, deploymentsFile',
+      'colour (line 21): unknown property; expected one of $schema, network, chainId, rpcUrl, listen, database, signer, wallets, auth, http, intake, mirror, amqp, log, deploymentsFile',
       'chainId (line 2): expected integer (the chain id), found "one"',
       'listen.port (line 6): expected a TCP port (0: any free port) (<= 65535), found 70000',
     ]);
@@ -116,6 +116,41 @@ describe('loading the adapter configuration', () => {
       'database.url (line 8): holds a password; give it with passwordEnv or passwordFile instead, never in this file',
     ]);
     expect(JSON.stringify(error)).not.toContain('hunter2');
+    expect(error.describe()).not.toContain('hunter2');
+  });
+
+  it('takes an optional RabbitMQ intake with defaults, and refuses a password in its URL', () => {
+    // Given a minimal amqp section, then one with a password in the URL and a dead-letter
+    // exchange on a queue the daemon is told not to declare
+    const minimal = parse(aConfigData({ amqp: { url: 'amqp://adapter@mq.internal/peruri', queue: 'acts' } }));
+    const error = thrownBy(() =>
+      parse(
+        aConfigData({
+          amqp: {
+            url: 'amqp://adapter:hunter2@mq.internal/peruri',
+            passwordEnv: 'AMQP_PASSWORD',
+            passwordFile: 'amqp-password',
+            queue: 'acts',
+            declare: false,
+            deadLetterExchange: 'acts.rejected',
+          },
+        }),
+      ),
+    );
+    // Then the defaults are filled in
+    expect(minimal.amqp).toEqual({
+      url: 'amqp://adapter@mq.internal/peruri',
+      queue: 'acts',
+      declare: true,
+      prefetch: 256,
+      reconnectDelayMs: 1000,
+    });
+    // And every problem of the other is listed, the password nowhere
+    expect(error.details).toEqual([
+      'amqp.url (line 23): holds a password; give it with passwordEnv or passwordFile instead, never in this file',
+      'amqp (line 23): give passwordEnv or passwordFile, not both',
+      'amqp.deadLetterExchange (line 28): only applies to a queue the daemon declares; set it on the existing queue instead',
+    ]);
     expect(error.describe()).not.toContain('hunter2');
   });
 

@@ -111,6 +111,30 @@ function checkRules(config: AdapterConfig): RuleProblem[] {
       problems.push({ path: ['database'], message: 'give passwordEnv or passwordFile, not both' });
     }
   }
+  const { amqp } = config;
+  if (amqp) {
+    let parsed: URL | undefined;
+    try {
+      parsed = new URL(amqp.url);
+    } catch {
+      problems.push({ path: ['amqp', 'url'], message: 'not a valid amqp:// URL' });
+    }
+    if (parsed?.password) {
+      problems.push({
+        path: ['amqp', 'url'],
+        message: 'holds a password; give it with passwordEnv or passwordFile instead, never in this file',
+      });
+    }
+    if (amqp.passwordEnv && amqp.passwordFile) {
+      problems.push({ path: ['amqp'], message: 'give passwordEnv or passwordFile, not both' });
+    }
+    if (amqp.deadLetterExchange !== undefined && !amqp.declare) {
+      problems.push({
+        path: ['amqp', 'deadLetterExchange'],
+        message: 'only applies to a queue the daemon declares; set it on the existing queue instead',
+      });
+    }
+  }
   for (const section of ['signer', 'wallets'] as const) {
     if (config[section].passwordEnv && config[section].passwordFile) {
       problems.push({ path: [section], message: 'give passwordEnv or passwordFile, not both' });
@@ -151,6 +175,9 @@ function resolvePaths(config: AdapterConfig, base: string): AdapterConfig {
         ? { mtls: { caFile: path(mtls.caFile), certFile: path(mtls.certFile), keyFile: path(mtls.keyFile) } }
         : {}),
     },
+    ...(config.amqp?.passwordFile
+      ? { amqp: { ...config.amqp, passwordFile: path(config.amqp.passwordFile) } }
+      : {}),
     deploymentsFile: path(config.deploymentsFile),
   };
 }

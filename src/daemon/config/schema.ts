@@ -193,6 +193,37 @@ export const adapterConfigSchema = {
         },
       },
     },
+    amqp: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['url', 'queue'],
+      description: 'activities also taken from a RabbitMQ queue (AMQP 0-9-1); absent: HTTP only',
+      properties: {
+        url: {
+          type: 'string',
+          pattern: '^amqps?://',
+          description: 'amqp://user@host:5672/vhost (no password in it)',
+        },
+        passwordEnv: envName,
+        passwordFile: filePath,
+        queue: { type: 'string', minLength: 1, maxLength: 255, description: 'the queue to consume' },
+        declare: {
+          type: 'boolean',
+          default: true,
+          description: 'declare the queue (durable) if missing; false: it must exist already',
+        },
+        deadLetterExchange: {
+          type: 'string',
+          description: 'where a declared queue sends the messages it rejects (invalid or conflicting)',
+        },
+        prefetch: positiveInteger('unacknowledged messages the daemon holds at once', 256, 65_535),
+        reconnectDelayMs: positiveInteger(
+          'first wait before reconnecting, doubled up to a minute',
+          1_000,
+          60_000,
+        ),
+      },
+    },
     log: {
       type: 'object',
       additionalProperties: false,

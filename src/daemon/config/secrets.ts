@@ -10,6 +10,8 @@ export interface DaemonSecrets {
   walletPassword: string;
   /** PostgreSQL password, when one is configured. */
   databasePassword: string | undefined;
+  /** RabbitMQ password, when one is configured. */
+  amqpPassword: string | undefined;
   /** Server certificate, key and client CA, when mTLS is configured. */
   tls: { ca: string; cert: string; key: string } | undefined;
 }
@@ -122,6 +124,10 @@ export async function readDaemonSecrets(
           file: config.database.passwordFile,
         })
       : undefined;
+  const amqpPassword =
+    config.amqp && (config.amqp.passwordEnv || config.amqp.passwordFile)
+      ? await take('amqp password', { env: config.amqp.passwordEnv, file: config.amqp.passwordFile })
+      : undefined;
   let tls: DaemonSecrets['tls'];
   if (mtls) {
     const ca = await take('auth.mtls caFile', { file: mtls.caFile });
@@ -140,5 +146,5 @@ export async function readDaemonSecrets(
       },
     );
   }
-  return { jwtKey, signerPassword, walletPassword, databasePassword, tls };
+  return { jwtKey, signerPassword, walletPassword, databasePassword, amqpPassword, tls };
 }

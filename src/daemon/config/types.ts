@@ -45,6 +45,22 @@ export interface KeystoreSecretConfig {
   passwordFile?: string;
 }
 
+export interface AmqpConfig {
+  /** `amqp://user@host:5672/vhost` (no password in it). */
+  url: string;
+  passwordEnv?: string;
+  passwordFile?: string;
+  queue: string;
+  /** Declare the queue (durable) when missing; false: it must exist. */
+  declare: boolean;
+  /** Dead-letter exchange of a declared queue: where rejected messages go. */
+  deadLetterExchange?: string;
+  /** Unacknowledged deliveries held at once. */
+  prefetch: number;
+  /** First reconnect delay; doubled up to a minute. */
+  reconnectDelayMs: number;
+}
+
 export interface AdapterConfig {
   network: string;
   chainId: number;
@@ -65,6 +81,8 @@ export interface AdapterConfig {
   http: { bodyLimitBytes: number; shutdownTimeoutMs: number };
   intake: { groupCommitMaxDelayMs: number; groupCommitMaxBatch: number };
   mirror: MirrorSettings;
+  /** Activities also taken from a RabbitMQ queue; absent: HTTP only. */
+  amqp?: AmqpConfig;
   log: { level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent' };
   deploymentsFile: string;
 }

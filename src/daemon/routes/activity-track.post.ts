@@ -2,13 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { ErrorCodes } from '../../core/errors.js';
 import type { TrackActivityInput, UintInput } from '../services/activities.js';
 import type { RouteContext } from './context.js';
-import {
-  acceptedSchema,
-  errorResponses,
-  idempotencyHeadersSchema,
-  uintSchema,
-  userIdSchema,
-} from './schemas.js';
+import { acceptedSchema, activityBodySchema, errorResponses, idempotencyHeadersSchema } from './schemas.js';
 
 interface Body {
   userId: string;
@@ -35,32 +29,7 @@ export function activityTrackRoute(app: FastifyInstance, context: RouteContext):
         summary: 'Accept an activity (durable before 202)',
         tags: ['activities'],
         headers: idempotencyHeadersSchema,
-        body: {
-          type: 'object',
-          required: ['userId', 'type', 'occurredAt'],
-          additionalProperties: false,
-          properties: {
-            userId: userIdSchema,
-            type: {
-              type: 'string',
-              pattern: '^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$',
-              description: 'What happened, e.g. "login" or "quiz.completed".',
-            },
-            occurredAt: { type: 'string', format: 'date-time', description: 'RFC 3339 time with a zone.' },
-            payload: {
-              type: 'object',
-              description: 'Any details; stored off-chain only, covered by the salted detail hash.',
-            },
-            points: { ...uintSchema, description: 'Points to pay for it (default 0).' },
-            badge: {
-              type: 'object',
-              required: ['id'],
-              additionalProperties: false,
-              description: 'A badge to award with it.',
-              properties: { id: uintSchema, amount: { ...uintSchema, description: 'Default 1.' } },
-            },
-          },
-        },
+        body: activityBodySchema,
         response: { 202: acceptedSchema, ...errorResponses(400, 409, 413, 415) },
       },
     },

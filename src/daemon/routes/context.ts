@@ -1,3 +1,4 @@
+import type { AmqpStatus } from '../intake/amqp-intake.js';
 import type { DaemonMetrics } from '../metrics.js';
 import type { ActivityService } from '../services/activities.js';
 import type { ChainProbe } from '../services/chain-probe.js';
@@ -11,4 +12,6 @@ export interface RouteContext {
   activities: ActivityService;
   chainProbe: ChainProbe;
   metrics: DaemonMetrics;
+  /** The RabbitMQ intake's state, when one is configured. */
+  amqpStatus?: () => AmqpStatus;
 }

@@ -13,7 +13,11 @@ const checkSchema = {
   },
 } as const;
 
-/** `GET /ready`: readiness. 200 when the database answers and the chain is reachable and right. */
+/**
+ * `GET /ready`: readiness. 200 when the database answers and the chain is reachable and right.
+ * A configured RabbitMQ intake is reported but does not decide readiness: HTTP intake works
+ * without the broker, and the intake reconnects on its own.
+ */
 export function readyRoute(app: FastifyInstance, context: RouteContext): void {
   app.get(
     '/ready',
@@ -29,6 +33,11 @@ export function readyRoute(app: FastifyInstance, context: RouteContext): void {
               status: { type: 'string', enum: ['ready'] },
               database: checkSchema,
               chain: checkSchema,
+              amqp: {
+                type: 'object',
+                required: ['ok', 'queue'],
+                properties: { ok: { type: 'boolean' }, queue: { type: 'string' }, error: { type: 'string' } },
+              },
             },
           },
           ...errorResponses(503),
@@ -54,6 +63,7 @@ export function readyRoute(app: FastifyInstance, context: RouteContext): void {
         status: 'ready' as const,
         database: { ok: true },
         chain: { ok: true, chainId: chain.chainId, blockNumber: chain.blockNumber },
+        ...(context.amqpStatus ? { amqp: context.amqpStatus() } : {}),
       };
     },
   );

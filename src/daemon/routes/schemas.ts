@@ -44,17 +44,45 @@ export const userIdSchema = {
 } as const;
 
 /** The Idempotency-Key header every intake request needs. */
+export const idempotencyKeySchema = {
+  type: 'string',
+  minLength: 1,
+  maxLength: 255,
+  pattern: '^[\\u0021-\\u007e]+$',
+  description:
+    'A key unique to this request (e.g. a UUID). Repeating it with the same body returns the first answer; with another body, 409.',
+} as const;
+
 export const idempotencyHeadersSchema = {
   type: 'object',
   required: ['idempotency-key'],
+  properties: { 'idempotency-key': idempotencyKeySchema },
+} as const;
+
+/** An activity as `POST /activity/track` and the RabbitMQ intake take it. */
+export const activityBodySchema = {
+  type: 'object',
+  required: ['userId', 'type', 'occurredAt'],
+  additionalProperties: false,
   properties: {
-    'idempotency-key': {
+    userId: userIdSchema,
+    type: {
       type: 'string',
-      minLength: 1,
-      maxLength: 255,
-      pattern: '^[\\u0021-\\u007e]+$',
-      description:
-        'A key unique to this request (e.g. a UUID). Repeating it with the same body returns the first answer; with another body, 409.',
+      pattern: '^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$',
+      description: 'What happened, e.g. "login" or "quiz.completed".',
+    },
+    occurredAt: { type: 'string', format: 'date-time', description: 'RFC 3339 time with a zone.' },
+    payload: {
+      type: 'object',
+      description: 'Any details; stored off-chain only, covered by the salted detail hash.',
+    },
+    points: { ...uintSchema, description: 'Points to pay for it (default 0).' },
+    badge: {
+      type: 'object',
+      required: ['id'],
+      additionalProperties: false,
+      description: 'A badge to award with it.',
+      properties: { id: uintSchema, amount: { ...uintSchema, description: 'Default 1.' } },
     },
   },
 } as const;
