@@ -8,9 +8,14 @@ import { promisify } from 'node:util';
 import { connect, type Channel, type ChannelModel } from 'amqplib';
 import Database from 'better-sqlite3';
 import { SignJWT } from 'jose';
+import { pino } from 'pino';
+import { Registry } from 'prom-client';
 import { expect, it, onTestFinished } from 'vitest';
 import { initWorkspace } from '../../src/core/workspace/init.js';
+import { ErrorCodes, RemoteError } from '../../src/core/errors.js';
+import { AmqpIntake } from '../../src/daemon/intake/amqp-intake.js';
 import { startDaemon, type StartDaemonResult } from '../../src/daemon/main.js';
+import type { ActivityService } from '../../src/daemon/services/activities.js';
 import { startAnvil } from '../support/anvil.js';
 import { describeRequiring } from '../support/requirement.js';
 import { aTempDir } from '../support/temp-dir.js';
@@ -287,6 +292,45 @@ describeRequiring('RabbitMQ intake', 'RabbitMQ', await brokerMissing(), () => {
     expect(new Set(activityKeys(second.dbPath))).toEqual(
       new Set(Array.from({ length: 600 }, (_, i) => `restart-${i}`)),
     );
+  });
+
+  it('requeues a message its database failed to store, and stores it when the database is back', async () => {
+    // Given an intake whose store fails its first two attempts, as a database outage would
+    const { channel, names } = await aBrokerClient();
+    const queue = names('activities');
+    const attempts: string[] = [];
+    const activities = {
+      track: (input: { idempotencyKey: string }) => {
+        attempts.push(input.idempotencyKey);
+        if (attempts.length <= 2) {
+          return Promise.reject(new RemoteError(ErrorCodes.DATABASE_FAILED, 'database unreachable'));
+        }
+        return Promise.resolve({ outcome: 'created' });
+      },
+    } as unknown as ActivityService;
+    const registry = new Registry();
+    const intake = new AmqpIntake({
+      config: { url: AMQP_URL, queue, declare: true, prefetch: 4, reconnectDelayMs: 100 },
+      password: AMQP_PASSWORD,
+      activities,
+      bodyLimitBytes: 65_536,
+      logger: pino({ level: 'silent' }),
+      registry,
+    });
+    intake.start();
+    onTestFinished(() => intake.stop());
+    await until(() => intake.status().ok, 'consuming');
+
+    // When one activity is published
+    channel.sendToQueue(queue, anActivity(1), { persistent: true, messageId: 'outage-1' });
+
+    // Then it is tried until stored, and only then leaves the queue
+    await until(() => attempts.length === 3, 'the third attempt');
+    await until(() => queueDrained(channel, queue), 'the queue to drain');
+    expect(attempts).toEqual(['outage-1', 'outage-1', 'outage-1']);
+    const counts = await registry.getSingleMetricAsString('peruri_adapter_amqp_messages_total');
+    expect(counts).toContain('peruri_adapter_amqp_messages_total{outcome="retried"} 2');
+    expect(counts).toContain('peruri_adapter_amqp_messages_total{outcome="created"} 1');
   });
 
   it('reconnects after the broker closes its connection, and goes on consuming', async () => {
