@@ -3,7 +3,6 @@ import { randomBytes } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { connect as connectTcp } from 'node:net';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { promisify } from 'node:util';
 import { connect, type Channel, type ChannelModel } from 'amqplib';
 import Database from 'better-sqlite3';
@@ -14,9 +13,9 @@ import { expect, it, onTestFinished } from 'vitest';
 import { initWorkspace } from '../../src/core/workspace/init.js';
 import { ErrorCodes, RemoteError } from '../../src/core/errors.js';
 import { AmqpIntake } from '../../src/daemon/intake/amqp-intake.js';
-import { startDaemon, type StartDaemonResult } from '../../src/daemon/main.js';
 import type { ActivityService } from '../../src/daemon/services/activities.js';
 import { startAnvil } from '../support/anvil.js';
+import { runDaemonInProcess, type InProcessDaemon } from '../support/in-process-daemon.js';
 import { describeRequiring } from '../support/requirement.js';
 import { aTempDir } from '../support/temp-dir.js';
 
@@ -75,12 +74,9 @@ async function aBrokerClient(): Promise<{ channel: Channel; names: (kind: string
   };
 }
 
-interface RunningDaemon {
-  logs: string[];
-  url: string;
+interface RunningDaemon extends InProcessDaemon {
   token: string;
   dbPath: string;
-  stop: () => Promise<StartDaemonResult>;
 }
 
 /** A local workspace's adapter in this process, taking activities from `queue`. */
@@ -89,7 +85,6 @@ async function aDaemonOn(
   amqp: Record<string, unknown>,
   rpcUrl = 'http://127.0.0.1:9',
 ): Promise<RunningDaemon> {
-  const logs: string[] = [];
   const config = join(dir, 'service/adapter.yaml');
   let text = await readFile(config, 'utf8');
   if (!text.includes('amqp:')) {
@@ -101,45 +96,18 @@ async function aDaemonOn(
     await writeFile(config, text);
   }
   const jwtSecret = randomBytes(32).toString('hex');
-  const controller = new AbortController();
-  let listening: (url: string) => void = () => {};
-  const url = new Promise<string>((resolve) => (listening = resolve));
-  const done = startDaemon({
-    configFile: config,
-    env: {
-      PERURI_CHAIN_KEYSTORE_PASSWORD: (
-        await readFile(join(dir, 'secrets/dev-keystore-password'), 'utf8')
-      ).trim(),
-      PERURI_CHAIN_ADAPTER_JWT_SECRET: jwtSecret,
-      TEST_AMQP_PASSWORD: AMQP_PASSWORD,
-    },
-    signal: controller.signal,
-    onListening: (info) => listening(info.url),
-    logDestination: new Writable({
-      write(chunk: Buffer, _encoding, callback) {
-        logs.push(chunk.toString());
-        callback();
-      },
-    }),
-  });
-  onTestFinished(async () => {
-    controller.abort();
-    await done.catch(() => undefined);
+  const daemon = await runDaemonInProcess(config, {
+    PERURI_CHAIN_KEYSTORE_PASSWORD: (
+      await readFile(join(dir, 'secrets/dev-keystore-password'), 'utf8')
+    ).trim(),
+    PERURI_CHAIN_ADAPTER_JWT_SECRET: jwtSecret,
+    TEST_AMQP_PASSWORD: AMQP_PASSWORD,
   });
   const token = await new SignJWT({ sub: 'php-backend', aud: 'peruri-local-adapter' })
     .setProtectedHeader({ alg: 'HS256' })
     .setExpirationTime('5m')
     .sign(new TextEncoder().encode(jwtSecret));
-  return {
-    logs,
-    url: await Promise.race([url, done.then(() => Promise.reject(new Error(logs.join(''))))]),
-    token,
-    dbPath: join(dir, 'service/adapter.db'),
-    stop: () => {
-      controller.abort();
-      return done;
-    },
-  };
+  return { ...daemon, token, dbPath: join(dir, 'service/adapter.db') };
 }
 
 async function aWorkspace(): Promise<string> {

@@ -3,11 +3,11 @@ import { request, Agent } from 'node:http';
 import { createServer, type Server, type Socket } from 'node:net';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { SignJWT } from 'jose';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { initWorkspace } from '../../src/core/workspace/init.js';
 import { startDaemon, type StartDaemonResult } from '../../src/daemon/main.js';
+import { runDaemonInProcess } from '../support/in-process-daemon.js';
 import { aTempDir } from '../support/temp-dir.js';
 
 /** A TCP server that accepts connections and never answers: an RPC node that hangs. */
@@ -49,32 +49,13 @@ async function aRunningDaemon(shutdownTimeoutMs: number): Promise<Started> {
       .replace('shutdownTimeoutMs: 10000', `shutdownTimeoutMs: ${shutdownTimeoutMs}`),
   );
   const jwtSecret = randomBytes(32).toString('hex');
-  const controller = new AbortController();
-  const logs: string[] = [];
-  let listening: (url: string) => void = () => {};
-  const url = new Promise<string>((resolve) => (listening = resolve));
   const env = {
     PERURI_CHAIN_KEYSTORE_PASSWORD: (
       await readFile(join(dir, 'secrets/dev-keystore-password'), 'utf8')
     ).trim(),
     PERURI_CHAIN_ADAPTER_JWT_SECRET: jwtSecret,
   };
-  const done = startDaemon({
-    configFile: config,
-    env,
-    signal: controller.signal,
-    onListening: (info) => listening(info.url),
-    logDestination: new Writable({
-      write(chunk: Buffer, _encoding, callback) {
-        logs.push(chunk.toString());
-        callback();
-      },
-    }),
-  });
-  onTestFinished(async () => {
-    controller.abort();
-    await done.catch(() => undefined);
-  });
+  const daemon = await runDaemonInProcess(config, env);
   const token = await new SignJWT({ sub: 'php-backend', aud: 'peruri-local-adapter' })
     .setProtectedHeader({ alg: 'HS256' })
     .setExpirationTime('5m')
@@ -82,11 +63,11 @@ async function aRunningDaemon(shutdownTimeoutMs: number): Promise<Started> {
   return {
     config,
     env,
-    url: await Promise.race([url, done.then(() => 'stopped early')]),
+    url: daemon.url,
     token,
-    controller,
-    done,
-    logs,
+    controller: daemon.controller,
+    done: daemon.done,
+    logs: daemon.logs,
   };
 }
 

@@ -1,17 +1,16 @@
 import { randomBytes } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { execa, type ResultPromise } from 'execa';
 import { SignJWT } from 'jose';
 import { onTestFinished } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { deployWorkspaceContracts } from '../../src/core/contracts/deploy-workspace.js';
 import { initWorkspace } from '../../src/core/workspace/init.js';
-import { startDaemon, type StartDaemonResult } from '../../src/daemon/main.js';
 import { startAnvil, type AnvilNode } from './anvil.js';
 import { CLI } from './cli.js';
 import { aTempDir } from './temp-dir.js';
+import { runDaemonInProcess, type InProcessDaemon } from './in-process-daemon.js';
 
 /** The local example's chain id. */
 const CHAIN_ID = 1337;
@@ -98,43 +97,10 @@ export async function aMirrorStack(options: MirrorStackOptions = {}): Promise<Mi
 }
 
 /** A daemon running in this process, stopped when the test finishes. */
-export interface InProcessAdapter {
-  url: string;
-  logs: string[];
-  stop(): Promise<StartDaemonResult>;
-}
+export type InProcessAdapter = InProcessDaemon;
 
-export async function startAdapterInProcess(stack: MirrorStack): Promise<InProcessAdapter> {
-  const controller = new AbortController();
-  const logs: string[] = [];
-  let listening: (url: string) => void = () => {};
-  const url = new Promise<string>((resolve) => (listening = resolve));
-  const done = startDaemon({
-    configFile: stack.config,
-    env: stack.env,
-    signal: controller.signal,
-    onListening: (info) => listening(info.url),
-    logDestination: new Writable({
-      write(chunk: Buffer, _encoding, callback) {
-        logs.push(chunk.toString());
-        callback();
-      },
-    }),
-  });
-  onTestFinished(async () => {
-    controller.abort();
-    await done.catch(() => undefined);
-  });
-  const ready = await Promise.race([url, done.then(() => undefined)]);
-  if (!ready) throw new Error(`the adapter stopped before listening:\n${logs.join('')}`);
-  return {
-    url: ready,
-    logs,
-    stop: () => {
-      controller.abort();
-      return done;
-    },
-  };
+export function startAdapterInProcess(stack: MirrorStack): Promise<InProcessAdapter> {
+  return runDaemonInProcess(stack.config, stack.env);
 }
 
 /** The adapter as a child process (`adapter start`), for crash tests. */

@@ -16,19 +16,22 @@ const aConfig = (jwt: Partial<LocalAdapterConfig['auth']['jwt']> = {}): LocalAda
   deploymentsFile: '/ws/service/deployments.json',
 });
 
+const aLaunch = (baseEnv: NodeJS.ProcessEnv) =>
+  planAdapterLaunch({
+    configFile: '/ws/service/adapter.yaml',
+    config: aConfig(),
+    jwtSecret: 'jwt-secret',
+    keystorePassword: 'dev-password',
+    baseEnv,
+  });
+
 describe('the adapter launch', () => {
   it('runs `adapter start --config` with the secrets in the variables the configuration names, and nothing else of ours', () => {
     // Given an environment with flags' env twins meant for `up`
     const baseEnv = { PATH: '/bin', PERURI_CHAIN_JSON: '1', PERURI_CHAIN_DIR: '/elsewhere' };
 
     // When the launch is planned
-    const launch = planAdapterLaunch({
-      configFile: '/ws/service/adapter.yaml',
-      config: aConfig(),
-      jwtSecret: 'jwt-secret',
-      keystorePassword: 'dev-password',
-      baseEnv,
-    });
+    const launch = aLaunch(baseEnv);
 
     // Then the command is the package's CLI, secrets are in the environment only
     expect(launch.file).toBe(process.execPath);
@@ -50,13 +53,7 @@ describe('the adapter launch', () => {
     const baseEnv = { NODE_OPTIONS: '--max-old-space-size=512' };
 
     // When the launch is planned
-    const launch = planAdapterLaunch({
-      configFile: '/ws/service/adapter.yaml',
-      config: aConfig(),
-      jwtSecret: 'jwt-secret',
-      keystorePassword: 'dev-password',
-      baseEnv,
-    });
+    const launch = aLaunch(baseEnv);
 
     // Then the daemon's limits come first and the operator's setting last (Node keeps the last)
     expect(launch.env.NODE_OPTIONS).toBe(`${ADAPTER_NODE_OPTIONS} --max-old-space-size=512`);

@@ -95,39 +95,11 @@ function checkRules(config: AdapterConfig): RuleProblem[] {
       problems.push({ path: ['database'], message: 'an SQLite database takes no password' });
     }
   } else {
-    let parsed: URL | undefined;
-    try {
-      parsed = new URL(database.url);
-    } catch {
-      problems.push({ path: ['database', 'url'], message: 'not a valid postgres:// URL' });
-    }
-    if (parsed?.password) {
-      problems.push({
-        path: ['database', 'url'],
-        message: 'holds a password; give it with passwordEnv or passwordFile instead, never in this file',
-      });
-    }
-    if (database.passwordEnv && database.passwordFile) {
-      problems.push({ path: ['database'], message: 'give passwordEnv or passwordFile, not both' });
-    }
+    problems.push(...serviceUrlProblems('database', database, 'postgres://'));
   }
   const { amqp } = config;
   if (amqp) {
-    let parsed: URL | undefined;
-    try {
-      parsed = new URL(amqp.url);
-    } catch {
-      problems.push({ path: ['amqp', 'url'], message: 'not a valid amqp:// URL' });
-    }
-    if (parsed?.password) {
-      problems.push({
-        path: ['amqp', 'url'],
-        message: 'holds a password; give it with passwordEnv or passwordFile instead, never in this file',
-      });
-    }
-    if (amqp.passwordEnv && amqp.passwordFile) {
-      problems.push({ path: ['amqp'], message: 'give passwordEnv or passwordFile, not both' });
-    }
+    problems.push(...serviceUrlProblems('amqp', amqp, 'amqp://'));
     if (amqp.deadLetterExchange !== undefined && !amqp.declare) {
       problems.push({
         path: ['amqp', 'deadLetterExchange'],
@@ -136,11 +108,40 @@ function checkRules(config: AdapterConfig): RuleProblem[] {
     }
   }
   for (const section of ['signer', 'wallets'] as const) {
-    if (config[section].passwordEnv && config[section].passwordFile) {
-      problems.push({ path: [section], message: 'give passwordEnv or passwordFile, not both' });
-    }
+    problems.push(...bothSecretSources(section, config[section]));
   }
   return problems;
+}
+
+/** A server's URL that must parse and hold no password, with the password kept elsewhere. */
+function serviceUrlProblems(
+  section: 'database' | 'amqp',
+  server: { url: string; passwordEnv?: string; passwordFile?: string },
+  form: string,
+): RuleProblem[] {
+  const problems: RuleProblem[] = [];
+  let parsed: URL | undefined;
+  try {
+    parsed = new URL(server.url);
+  } catch {
+    problems.push({ path: [section, 'url'], message: `not a valid ${form} URL` });
+  }
+  if (parsed?.password) {
+    problems.push({
+      path: [section, 'url'],
+      message: 'holds a password; give it with passwordEnv or passwordFile instead, never in this file',
+    });
+  }
+  return [...problems, ...bothSecretSources(section, server)];
+}
+
+function bothSecretSources(
+  section: string,
+  source: { passwordEnv?: string; passwordFile?: string },
+): RuleProblem[] {
+  return source.passwordEnv && source.passwordFile
+    ? [{ path: [section], message: 'give passwordEnv or passwordFile, not both' }]
+    : [];
 }
 
 function resolvePaths(config: AdapterConfig, base: string): AdapterConfig {
