@@ -1,0 +1,448 @@
+import { randomBytes } from 'node:crypto';
+import { access, appendFile, chmod, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import Docker from 'dockerode';
+import { Ajv } from 'ajv';
+import { afterAll, beforeAll, expect, it, onTestFinished } from 'vitest';
+import { stringify } from 'yaml';
+import { envelopeSchema, resultSchemas } from '../../src/cli/result-schemas.js';
+import { decryptAccountKey } from '../../src/core/keys/keystore.js';
+import { enodeUrl } from '../../src/core/keys/node-key.js';
+import { aBesuNetwork, type BesuNetwork } from '../support/besu-front.js';
+import { CLI, runCli } from '../support/cli.js';
+import { dockerdUnavailable, importTestImage, startDockerd, type Dockerd } from '../support/dockerd.js';
+import { aFakeSystemd } from '../support/fake-systemd.js';
+import { freePort } from '../support/net.js';
+import { describeRequiring } from '../support/requirement.js';
+import { followRuntimes, type FollowedFronts } from '../support/runtime-fronts.js';
+import { aRunningSshd, sshdUnavailable } from '../support/sshd.js';
+import { aTempDir, snapshotTree } from '../support/temp-dir.js';
+
+// Real parts: OpenSSH servers on loopback (the "machines"), a real Docker engine, the built CLI,
+// anvil (a real EVM) under the chain. Stand-ins: busybox for Besu's process, and the besu-front
+// (IBFT 2.0 voting and liveness model, test/support/ibft-voting.ts) for Besu's JSON-RPC. Each
+// node's front runs exactly when its container or (fake-systemd) unit runs, under the key its
+// folder holds at start (runtime-fronts.ts): a restart onto a new key makes it another validator.
+
+let dockerd: Dockerd | undefined;
+
+// Besu ends on SIGTERM; busybox's sleep as PID 1 would ignore it and every restart would wait
+// out the 120 s stop timeout.
+const BESU_THAT_STOPS = {
+  ref: 'peruri-test/besu-stand-in:stops',
+  changes: [
+    `ENTRYPOINT ["/bin/sh", "-c", "trap 'exit 0' TERM; echo \\"besu stand-in $*\\"; sleep 86400 & wait", "besu"]`,
+  ],
+};
+
+interface InitNode {
+  name: string;
+  address: string;
+}
+
+interface Bed {
+  dir: string;
+  installDir: string;
+  network: string;
+  chain: BesuNetwork;
+  followed: FollowedFronts;
+  /** Node addresses as init made them. */
+  address(name: string): string;
+  cli(args: string[], extra?: string[]): ReturnType<typeof runCli>;
+}
+
+// Four validators (blocks need 3 online; 4 while a fifth key is in): validator-1 and validator-4
+// run in Docker on machine a, validator-2 and the tx node under systemd on b, validator-3 on c;
+// the adapter (systemd) on c.
+async function aRotationBed(): Promise<Bed> {
+  const systemd = await aFakeSystemd();
+  const [a, b, c] = [
+    await aRunningSshd({ env: systemd.env }),
+    await aRunningSshd({ env: systemd.env }),
+    await aRunningSshd({ env: systemd.env }),
+  ];
+  const deployKey = await readFile(`${a.clientKeyFile}.pub`);
+  await appendFile(join(b.dir, 'authorized_keys'), deployKey);
+  await appendFile(join(c.dir, 'authorized_keys'), deployKey);
+  const root = await aTempDir('peruri-rotate-');
+  const installDir = join(root, 'machines');
+  const fakeBesu = join(root, 'fake-besu');
+  await writeFile(fakeBesu, '#!/bin/sh\necho "besu stand-in $*"\nexec sleep 86400\n');
+  await chmod(fakeBesu, 0o755);
+  const network = `r${randomBytes(3).toString('hex')}`;
+  const ports = async () => ({
+    p2pPort: await freePort(),
+    rpcPort: await freePort(),
+    metricsPort: await freePort(),
+  });
+  const ssh = (sshd: typeof a) => ({ user: sshd.username, port: sshd.port });
+  const node = async (name: string, role: string, organisation: string, on: typeof a, runtime: string) => ({
+    name,
+    organisation,
+    role,
+    host: '127.0.0.1',
+    ssh: ssh(on),
+    runtime,
+    ...(await ports()),
+  });
+  const spec = {
+    name: network,
+    chainId: 4343,
+    installDir,
+    consensus: { blockPeriodSeconds: 1 },
+    besu: { image: BESU_THAT_STOPS.ref, binary: fakeBesu },
+    organisations: [{ name: 'org-1' }, { name: 'org-2' }],
+    nodes: [
+      await node('validator-1', 'validator', 'org-1', a, 'docker'),
+      await node('validator-2', 'validator', 'org-2', b, 'systemd'),
+      await node('validator-3', 'validator', 'org-1', c, 'systemd'),
+      await node('validator-4', 'validator', 'org-2', a, 'docker'),
+      await node('tx', 'tx', 'org-1', b, 'systemd'),
+    ],
+    service: { host: '127.0.0.1', ssh: ssh(c), adapterPort: await freePort(), runtime: 'systemd' },
+  };
+  await writeFile(join(root, 'network.yaml'), stringify(spec));
+  const dir = join(root, 'ws');
+  const init = await runCli(['init', '--spec', join(root, 'network.yaml'), '--dir', dir, '--json']);
+  expect(init.exitCode, init.stderr).toBe(0);
+  const nodes = (JSON.parse(init.stdout) as { result: { nodes: InitNode[] } }).result.nodes;
+  const address = (name: string) => nodes.find((entry) => entry.name === name)!.address;
+  const chain = await aBesuNetwork({
+    chainId: 4343,
+    validators: nodes.filter((entry) => entry.name.startsWith('validator')).map((entry) => entry.address),
+    blockPeriodMs: 200,
+  });
+  const docker = new Docker({ socketPath: dockerd!.socketPath });
+  onTestFinished(async () => {
+    const containers = await docker.listContainers({
+      all: true,
+      filters: { label: [`io.peruri-chain.network=${network}`] },
+    });
+    await Promise.all(
+      containers.map((container) => docker.getContainer(container.Id).remove({ force: true })),
+    );
+  });
+  const followed = followRuntimes(
+    chain,
+    spec.nodes.map((entry) => ({
+      name: entry.name,
+      nodeDir: join(installDir, 'nodes', entry.name),
+      rpcPort: entry.rpcPort,
+      runtime:
+        entry.runtime === 'docker'
+          ? { kind: 'docker' as const, container: `besu-${network}-${entry.name}`, docker }
+          : {
+              kind: 'systemd' as const,
+              unit: `besu-${network}-${entry.name}.service`,
+              stateDir: systemd.env.FAKE_SYSTEMD_STATE!,
+            },
+    })),
+  );
+  const jwtSecret = randomBytes(24).toString('hex');
+  const flags = [
+    '--ssh-key-file',
+    a.clientKeyFile,
+    '--docker-socket',
+    dockerd!.socketPath,
+    '--systemd-unit-dir',
+    systemd.unitDir,
+  ];
+  return {
+    dir,
+    installDir,
+    network,
+    chain,
+    followed,
+    address,
+    cli: (args, extra = []) =>
+      runCli(
+        [
+          ...args,
+          '--dir',
+          dir,
+          ...flags,
+          ...(args[0] === 'deploy' || args.includes('minter') ? ['--adapter-command', CLI] : []),
+          ...extra,
+        ],
+        { env: { PERURI_CHAIN_ADAPTER_JWT_SECRET: jwtSecret } },
+      ),
+  };
+}
+
+interface RotateEnvelope {
+  status: number;
+  result?: {
+    dryRun: boolean;
+    oldAddress: string;
+    newAddress: string | null;
+    archivedKey: string | null;
+    steps: {
+      id: string;
+      outcome: string;
+      detail?: string;
+      quorum?: { votesNeeded?: number; voters?: string[] };
+    }[];
+  };
+  error?: { code: string; message: string; hint?: string; details: string[] };
+}
+
+const ajv = new Ajv({ allErrors: true, strict: false });
+
+function parse(stdout: string): RotateEnvelope {
+  const document = JSON.parse(stdout) as RotateEnvelope;
+  expect(ajv.validate(envelopeSchema, document), ajv.errorsText()).toBe(true);
+  if (document.result)
+    expect(ajv.validate(resultSchemas['rotate-key']!, document.result), ajv.errorsText()).toBe(true);
+  return document;
+}
+
+async function deployNodes(bed: Bed): Promise<void> {
+  const deployed = await bed.cli([
+    'deploy',
+    '--only',
+    'nodes',
+    '--accept-new-host-key',
+    '--health-timeout',
+    '60',
+    '--json',
+  ]);
+  expect(deployed.exitCode, deployed.stdout + deployed.stderr).toBe(0);
+}
+
+/** Records the chain head every 100 ms until stopped. */
+function sampleBlocks(chain: BesuNetwork): { stop(): { at: number; head: number }[] } {
+  const samples: { at: number; head: number }[] = [];
+  const timer = setInterval(() => samples.push({ at: Date.now(), head: chain.voting.head }), 100);
+  return {
+    stop: () => {
+      clearInterval(timer);
+      return samples;
+    },
+  };
+}
+
+/** The longest time the head stood still, in ms. */
+function longestStall(samples: { at: number; head: number }[]): number {
+  let longest = 0;
+  let since = samples[0]!.at;
+  for (let index = 1; index < samples.length; index++) {
+    if (samples[index]!.head > samples[index - 1]!.head) since = samples[index]!.at;
+    longest = Math.max(longest, samples[index]!.at - since);
+  }
+  return longest;
+}
+
+const unavailable = sshdUnavailable() ?? dockerdUnavailable();
+
+describeRequiring(
+  'rotate-key against real sshd and dockerd, Besu stood in by besu-front',
+  'OpenSSH server and Docker engine',
+  unavailable,
+  () => {
+    beforeAll(async () => {
+      dockerd = await startDockerd();
+      await importTestImage(dockerd.socketPath, BESU_THAT_STOPS);
+    }, 90_000);
+    afterAll(async () => {
+      await dockerd?.stop();
+    }, 60_000);
+
+    it('rotates a validator key: new key in, node moved, old key out, votes discarded, blocks throughout', async () => {
+      const bed = await aRotationBed();
+      await deployNodes(bed);
+      const oldAddress = bed.address('validator-1');
+      const genesisBefore = await readFile(join(bed.dir, 'genesis.json'), 'utf8');
+      const headBefore = bed.chain.voting.head;
+
+      // When validator-1's key is rotated while the chain runs
+      const sampler = sampleBlocks(bed.chain);
+      const run = await bed.cli(['rotate-key', '--node', 'validator-1', '--timeout', '60', '--json']);
+      const samples = sampler.stop();
+      const envelope = parse(run.stdout);
+      expect(run.exitCode, run.stdout + run.stderr).toBe(0);
+      const newAddress = envelope.result!.newAddress!;
+      expect(envelope.result!.oldAddress).toBe(oldAddress);
+      expect(envelope.result!.steps.map((step) => [step.id, step.outcome])).toEqual([
+        ['allowlists', 'done'],
+        ['vote-in', 'done'],
+        ['move', 'done'],
+        ['vote-out', 'done'],
+        ['finish', 'done'],
+      ]);
+      // (the vote in needs floor(4/2)+1 = 3 of the 4, the vote out floor(5/2)+1 = 3 of 5)
+      expect(envelope.result!.steps[1]!.quorum?.votesNeeded).toBe(3);
+      expect(envelope.result!.steps[2]!.detail).toContain('admin_nodeInfo confirms it');
+
+      // Then the chain's validator set holds the new key and not the old one
+      const validators = bed.chain.voting.validators;
+      expect(validators).toContain(newAddress);
+      expect(validators).not.toContain(oldAddress);
+      expect(validators).toHaveLength(4);
+      // And validator-1 runs on the new key
+      expect(bed.followed.fronts.get('validator-1')!.address).toBe(newAddress);
+      // And no vote is left pending anywhere: every proposal made was discarded
+      for (const front of bed.followed.fronts.values()) {
+        expect(bed.chain.voting.pendingVotes(front.address), front.name).toEqual({});
+      }
+      const discards = [...bed.followed.fronts.values()].filter((front) =>
+        front.calls.includes('ibft_discardValidatorVote'),
+      );
+      expect(discards.length).toBeGreaterThanOrEqual(3);
+      // And blocks kept coming: the head advanced, and stood still at most while validator-1 restarted
+      expect(samples.at(-1)!.head).toBeGreaterThan(headBefore + 20);
+      expect(longestStall(samples)).toBeLessThan(10_000);
+
+      // And the workspace is valid, genesis unchanged, the rotation recorded and the record of progress gone
+      const validate = await runCli(['validate', '--dir', bed.dir]);
+      expect(validate.exitCode, validate.stderr).toBe(0);
+      expect(await readFile(join(bed.dir, 'genesis.json'), 'utf8')).toBe(genesisBefore);
+      const history = JSON.parse(await readFile(join(bed.dir, 'key-rotations.json'), 'utf8')) as {
+        rotations: { subject: string; from: string; to: string }[];
+      };
+      expect(history.rotations).toMatchObject([{ subject: 'validator-1', from: oldAddress, to: newAddress }]);
+      await expect(access(join(bed.dir, 'rotate-state.json'))).rejects.toThrow();
+
+      // And the old key is archived, encrypted, and opens with the workspace password
+      const archived = await readFile(join(bed.dir, envelope.result!.archivedKey!), 'utf8');
+      const password = (await readFile(join(bed.dir, 'secrets/dev-keystore-password'), 'utf8')).trim();
+      expect((await decryptAccountKey(archived, password, 'archive')).address).toBe(oldAddress);
+
+      // And every machine allowlists the new enode of validator-1 and no longer the old one
+      const publicKey = (await readFile(join(bed.dir, 'nodes/validator-1/key.pub'), 'utf8'))
+        .trim()
+        .replace(/^0x/, '');
+      const spec = (await import('yaml')).parse(await readFile(join(bed.dir, 'network.yaml'), 'utf8')) as {
+        nodes: { name: string; p2pPort: number }[];
+      };
+      const p2pPort = spec.nodes.find((entry) => entry.name === 'validator-1')!.p2pPort;
+      for (const name of ['validator-2', 'validator-3', 'validator-4', 'tx']) {
+        const allowlist = await readFile(
+          join(bed.installDir, 'nodes', name, 'permissions_config.toml'),
+          'utf8',
+        );
+        expect(allowlist).toContain(enodeUrl(publicKey, '127.0.0.1', p2pPort));
+        expect(allowlist.match(/enode:\/\//g)).toHaveLength(5);
+      }
+      expect(await readFile(join(bed.installDir, 'nodes/validator-1/key'), 'utf8')).toBe(
+        await readFile(join(bed.dir, 'nodes/validator-1/key'), 'utf8'),
+      );
+
+      // And a second run of the same rotation is a new rotation, so status after the first is clean
+      const status = await bed.cli(['status', '--json']);
+      const nodes = (
+        JSON.parse(status.stdout) as {
+          result: { nodes: { name: string; validatorsMatch: boolean | null }[] };
+        }
+      ).result.nodes;
+      expect(nodes.filter((entry) => entry.validatorsMatch === false)).toEqual([]);
+    }, 240_000);
+
+    it('refuses a pending foreign vote and a broken quorum (exit 5, nothing changed); a dry run touches nothing', async () => {
+      const bed = await aRotationBed();
+      await deployNodes(bed);
+      const workspaceBefore = await snapshotTree(bed.dir);
+      const machinesBefore = await snapshotTree(bed.installDir);
+
+      // Given a vote someone else proposed on validator-3
+      const stranger = `0x${randomBytes(20).toString('hex')}`;
+      const v3 = bed.followed.fronts.get('validator-3')!;
+      await fetch(v3.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          jsonrpc: '2.0',
+          id: 1,
+          method: 'ibft_proposeValidatorVote',
+          params: [stranger, true],
+        }),
+      });
+      // When a rotation is asked for
+      const pending = await bed.cli(['rotate-key', '--node', 'validator-2', '--json']);
+      // Then it is refused with the vote named, and nothing changed
+      expect(pending.exitCode, pending.stdout).toBe(5);
+      const refusal = parse(pending.stdout);
+      expect(refusal.error).toMatchObject({ code: 'PC_VOTES_PENDING' });
+      expect(refusal.error!.details).toEqual([`validator-3: add ${stranger}`]);
+      expect(refusal.error!.hint).toContain('ibft_discardValidatorVote');
+      expect(await snapshotTree(bed.dir)).toEqual(workspaceBefore);
+      bed.chain.voting.discard(v3.address, stranger);
+
+      // Given one of the four validators stopped (3 of 4 still make blocks, 3 of 5 would not)
+      await bed.followed.fronts.get('validator-4')!.stop();
+      const quorum = await bed.cli(['rotate-key', '--node', 'validator-2', '--json']);
+      expect(quorum.exitCode, quorum.stdout).toBe(5);
+      const broken = parse(quorum.stdout);
+      expect(broken.error).toMatchObject({ code: 'PC_QUORUM_AT_RISK' });
+      expect(broken.error!.message).toContain('3 of 5 validators would be online, ceil(2·5/3) = 4 needed');
+      expect(broken.error!.details.join('\n')).toContain('offline: validator-4');
+      expect(await snapshotTree(bed.dir)).toEqual(workspaceBefore);
+      await bed.followed.fronts.get('validator-4')!.start();
+
+      // When a dry run is asked for
+      const dry = await bed.cli(['rotate-key', '--node', 'validator-2', '--dry-run', '--json']);
+      expect(dry.exitCode, dry.stderr).toBe(0);
+      const plan = parse(dry.stdout).result!;
+      // Then it shows the arithmetic and who votes, and touched nothing
+      expect(plan.dryRun).toBe(true);
+      expect(plan.steps.map((step) => step.outcome)).toEqual(Array(5).fill('would run'));
+      expect(plan.steps[1]!.quorum).toMatchObject({
+        votesNeeded: 3,
+        voters: ['validator-1', 'validator-2', 'validator-3', 'validator-4'],
+      });
+      const human = await bed.cli(['rotate-key', '--node', 'validator-2', '--dry-run']);
+      expect(human.stdout).toContain('floor(4/2)+1 = 3 votes needed');
+      expect(human.stdout).toContain('while validator-2 restarts, 3 of 5 validators are online, 4 needed');
+      expect(await snapshotTree(bed.dir)).toEqual(workspaceBefore);
+      expect(await snapshotTree(bed.installDir)).toEqual(machinesBefore);
+      expect(bed.chain.voting.validators).toEqual([...bed.chain.voting.validatorsAt(0)!]);
+    }, 240_000);
+
+    it('resumes after a node became unreachable mid-way', async () => {
+      const bed = await aRotationBed();
+      await deployNodes(bed);
+      const oldAddress = bed.address('validator-2');
+
+      // Given validator-2 becomes unreachable once the new key has been voted in
+      const freezer = setInterval(() => {
+        void readFile(join(bed.dir, 'rotate-state.json'), 'utf8')
+          .then((text) => {
+            if ((JSON.parse(text) as { archivedKey?: string }).archivedKey) {
+              bed.followed.freeze('validator-2');
+              clearInterval(freezer);
+            }
+          })
+          .catch(() => undefined);
+      }, 20);
+      onTestFinished(() => clearInterval(freezer));
+      const failed = await bed.cli(['rotate-key', '--node', 'validator-2', '--timeout', '10', '--json']);
+      // Then the move fails as a remote step, with the progress recorded
+      expect(failed.exitCode, failed.stdout).toBe(4);
+      expect(parse(failed.stdout).error).toMatchObject({ code: 'PC_NODE_UNHEALTHY' });
+      const state = JSON.parse(await readFile(join(bed.dir, 'rotate-state.json'), 'utf8')) as {
+        done: string[];
+        new: { address: string };
+      };
+      expect(state.done).toEqual(['allowlists', 'vote-in']);
+      expect(bed.chain.voting.validators).toContain(state.new.address);
+
+      // When the node is back and the rotation is run again
+      bed.followed.thaw('validator-2');
+      const resumed = await bed.cli(['rotate-key', '--node', 'validator-2', '--timeout', '60', '--json']);
+      expect(resumed.exitCode, resumed.stdout + resumed.stderr).toBe(0);
+      const result = parse(resumed.stdout).result!;
+      // Then it continued where it stopped and completed
+      expect(result.steps.map((step) => [step.id, step.outcome])).toEqual([
+        ['allowlists', 'already done'],
+        ['vote-in', 'already done'],
+        ['move', 'done'],
+        ['vote-out', 'done'],
+        ['finish', 'done'],
+      ]);
+      expect(result.newAddress).toBe(state.new.address);
+      expect(bed.chain.voting.validators).toContain(state.new.address);
+      expect(bed.chain.voting.validators).not.toContain(oldAddress);
+      const validate = await runCli(['validate', '--dir', bed.dir]);
+      expect(validate.exitCode, validate.stderr).toBe(0);
+    }, 240_000);
+  },
+);
