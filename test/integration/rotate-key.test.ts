@@ -444,5 +444,87 @@ describeRequiring(
       const validate = await runCli(['validate', '--dir', bed.dir]);
       expect(validate.exitCode, validate.stderr).toBe(0);
     }, 240_000);
+
+    it('rotates the minter (adapter restarted on the new key) and an admin, granting before revoking', async () => {
+      const bed = await aRotationBed();
+      const deployed = await bed.cli(['deploy', '--accept-new-host-key', '--health-timeout', '90', '--json']);
+      expect(deployed.exitCode, deployed.stdout + deployed.stderr).toBe(0);
+      const keystoreAddress = async (path: string) =>
+        `0x${(JSON.parse(await readFile(path, 'utf8')) as { address: string }).address}`;
+      const oldMinter = await keystoreAddress(join(bed.dir, 'service/minter.json'));
+      const oldAdmin = await keystoreAddress(join(bed.dir, 'accounts/admin-org-1.json'));
+      const record = JSON.parse(await readFile(join(bed.dir, 'deployments.json'), 'utf8')) as {
+        contracts: Record<string, { address: string }>;
+      };
+      const { Contract, JsonRpcProvider, id } = await import('ethers');
+      const provider = new JsonRpcProvider(bed.chain.anvil.url, undefined, { staticNetwork: true });
+      onTestFinished(() => provider.destroy());
+      const hasRole = (name: string, role: string, account: string) =>
+        new Contract(
+          record.contracts[name]!.address,
+          ['function hasRole(bytes32,address) view returns (bool)'],
+          provider,
+        )
+          .getFunction('hasRole')
+          .staticCall(
+            role === 'DEFAULT_ADMIN_ROLE' ? `0x${'00'.repeat(32)}` : id(role),
+            account,
+          ) as Promise<boolean>;
+      const minterRoles = [
+        ['PointsToken', 'MINTER_ROLE'],
+        ['Badges', 'MINTER_ROLE'],
+        ['ActivityLog', 'ANCHOR_ROLE'],
+      ] as const;
+      for (const [name, role] of minterRoles) expect(await hasRole(name, role, oldMinter)).toBe(true);
+
+      // When the minter is rotated
+      const minter = await bed.cli(['rotate-key', '--account', 'minter', '--timeout', '90', '--json']);
+      expect(minter.exitCode, minter.stdout + minter.stderr).toBe(0);
+      const result = parse(minter.stdout).result!;
+      expect(result.steps.map((step) => [step.id, step.outcome])).toEqual([
+        ['grant', 'done'],
+        ['switch', 'done'],
+        ['revoke', 'done'],
+      ]);
+      const newMinter = result.newAddress!;
+      expect(newMinter).not.toBe(oldMinter);
+      // Then the new key holds every minting role and the old one none
+      for (const [name, role] of minterRoles) {
+        expect(await hasRole(name, role, newMinter), `${name} ${role}`).toBe(true);
+        expect(await hasRole(name, role, oldMinter), `${name} ${role}`).toBe(false);
+      }
+      // And the adapter on the service machine has the new keystore, its config names it, and it runs
+      const serviceDir = join(bed.installDir, 'service');
+      expect(await keystoreAddress(join(serviceDir, 'minter.json'))).toBe(newMinter);
+      const config = (await import('yaml')).parse(
+        await readFile(join(serviceDir, 'adapter.yaml'), 'utf8'),
+      ) as {
+        signer: { address: string; keystoreFile: string };
+      };
+      expect(config.signer).toMatchObject({
+        address: newMinter,
+        keystoreFile: join(serviceDir, 'minter.json'),
+      });
+      const status = await bed.cli(['status', '--json']);
+      expect(
+        (JSON.parse(status.stdout) as { result: { adapter: { ready: boolean } } }).result.adapter.ready,
+        status.stdout,
+      ).toBe(true);
+      // And the old minter keystore is archived and the workspace is valid
+      expect(await keystoreAddress(join(bed.dir, result.archivedKey!))).toBe(oldMinter);
+      expect((await runCli(['validate', '--dir', bed.dir])).exitCode).toBe(0);
+
+      // When org-1's admin is rotated
+      const admin = await bed.cli(['rotate-key', '--account', 'admin', '--organisation', 'org-1', '--json']);
+      expect(admin.exitCode, admin.stdout + admin.stderr).toBe(0);
+      const newAdmin = parse(admin.stdout).result!.newAddress!;
+      // Then the new admin holds DEFAULT_ADMIN_ROLE on every contract and the old one renounced it
+      for (const name of ['PointsToken', 'Badges', 'ActivityLog']) {
+        expect(await hasRole(name, 'DEFAULT_ADMIN_ROLE', newAdmin), name).toBe(true);
+        expect(await hasRole(name, 'DEFAULT_ADMIN_ROLE', oldAdmin), name).toBe(false);
+      }
+      expect(await keystoreAddress(join(bed.dir, 'accounts/admin-org-1.json'))).toBe(newAdmin);
+      expect((await runCli(['validate', '--dir', bed.dir])).exitCode).toBe(0);
+    }, 300_000);
   },
 );
