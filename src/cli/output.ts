@@ -122,7 +122,12 @@ export function formatRestore(result: RestoreSnapshotResult): string {
       ? [`  re-rendered for ${moved ? 'the new host' : 'this folder'}: ${result.rerendered.join(', ')}`]
       : []),
     ...(result.validated ? ['  the workspace validates'] : []),
-    ...(moved && !result.dryRun
+    ...(result.pushed
+      ? [
+          `  node ${result.pushed.node} put onto ${result.pushed.machine} (${result.pushed.dir}) and making blocks (height ${result.pushed.blockNumber})`,
+        ]
+      : []),
+    ...(moved && !result.dryRun && !result.pushed
       ? ['', `Next: peruri-chain deploy --dir ${result.dir} puts node ${moved.name} onto ${moved.to}.`]
       : []),
   ].join('\n');

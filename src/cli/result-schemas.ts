@@ -140,6 +140,13 @@ export const resultSchemas: Record<string, object> = {
       movedNode: object({ name: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' } }),
       rerendered: strings,
       validated: { type: 'boolean' },
+      pushed: object({
+        node: { type: 'string' },
+        machine: { type: 'string' },
+        dir: { type: 'string' },
+        outcome: { enum: ['changed', 'unchanged'] },
+        blockNumber: { type: 'integer' },
+      }),
       warnings: strings,
     },
     [
