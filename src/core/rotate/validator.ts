@@ -318,8 +318,12 @@ export async function prepareValidatorRotation(
         await refuseForeignVotes(run, resumed?.proposals ?? []);
         // The tightest moment is while both keys are in (N+1) and the new one is not running yet:
         // refuse now, before anything changes, if the validators online could not carry it.
-        const observation = await network.observe(
-          (name) => validators.find((validator) => validator.node === name)!.address,
+        // A resumed rotation past its move has the node on the new key already.
+        const moved = resumed?.done.includes('move') ?? false;
+        const observation = await network.observe((name) =>
+          name === node.name && moved
+            ? resumed!.new.address
+            : validators.find((validator) => validator.node === name)!.address,
         );
         const newIn = knownNew !== null && observation.set.includes(knownNew);
         const online = onlineIn(observation.set, observation.online);
