@@ -107,7 +107,7 @@ describeRequiring(
 
       // When validator-1's key is rotated while the chain runs
       const sampler = sampleBlocks(bed.chain);
-      const run = await bed.cli(['rotate-key', '--node', 'validator-1', '--timeout', '60', '--json']);
+      const run = await bed.cli(['rotate-key', '--node', 'validator-1', '--timeout', '30', '--json']);
       const samples = sampler.stop();
       const envelope = parse(run.stdout);
       expect(run.exitCode, run.stdout + run.stderr).toBe(0);
@@ -278,7 +278,7 @@ describeRequiring(
 
       // When the node is back and the rotation is run again
       bed.followed.thaw('validator-2');
-      const resumed = await bed.cli(['rotate-key', '--node', 'validator-2', '--timeout', '60', '--json']);
+      const resumed = await bed.cli(['rotate-key', '--node', 'validator-2', '--timeout', '30', '--json']);
       expect(resumed.exitCode, resumed.stdout + resumed.stderr).toBe(0);
       const result = parse(resumed.stdout).result!;
       // Then it continued where it stopped and completed
