@@ -328,6 +328,11 @@ describeRequiring(
       ] as const;
       for (const [name, role] of minterRoles) expect(await hasRole(name, role, oldMinter)).toBe(true);
 
+      const adapterUnit = `peruri-chain-${bed.network}-adapter.service`;
+      const restarts = async () =>
+        (await bed.systemd.calls()).filter((call) => call === `systemctl restart ${adapterUnit}`).length;
+      const restartsBefore = await restarts();
+
       // When the minter is rotated
       const minter = await bed.cli(['rotate-key', '--account', 'minter', '--timeout', '90', '--json']);
       expect(minter.exitCode, minter.stdout + minter.stderr).toBe(0);
@@ -356,6 +361,8 @@ describeRequiring(
         address: newMinter,
         keystoreFile: join(serviceDir, 'minter.json'),
       });
+      expect(await restarts()).toBe(restartsBefore + 1);
+      expect(await bed.systemd.log(adapterUnit)).toContain(newMinter);
       const status = await bed.cli(['status', '--json']);
       expect(
         (JSON.parse(status.stdout) as { result: { adapter: { ready: boolean } } }).result.adapter.ready,
