@@ -1,4 +1,5 @@
 import type { IbftExtraData } from '../core/genesis/extra-data.js';
+import type { RotateKeyResult } from '../core/rotate/validator.js';
 import type { InitWorkspaceResult } from '../core/workspace/init.js';
 import type { RerenderWorkspaceResult } from '../core/workspace/rerender.js';
 import type { ValidateWorkspaceResult } from '../core/workspace/validate.js';
@@ -121,7 +122,12 @@ export function formatRestore(result: RestoreSnapshotResult): string {
       ? [`  re-rendered for ${moved ? 'the new host' : 'this folder'}: ${result.rerendered.join(', ')}`]
       : []),
     ...(result.validated ? ['  the workspace validates'] : []),
-    ...(moved && !result.dryRun
+    ...(result.pushed
+      ? [
+          `  node ${result.pushed.node} put onto ${result.pushed.machine} (${result.pushed.dir}) and making blocks (height ${result.pushed.blockNumber})`,
+        ]
+      : []),
+    ...(moved && !result.dryRun && !result.pushed
       ? ['', `Next: peruri-chain deploy --dir ${result.dir} puts node ${moved.name} onto ${moved.to}.`]
       : []),
   ].join('\n');
@@ -294,6 +300,43 @@ export function formatStatus(result: StatusResult): string {
     ...adapterRows,
     ...(result.problems.length > 0
       ? ['', 'Problems:', ...result.problems.map((problem) => `  - ${problem}`)]
+      : []),
+  ].join('\n');
+}
+
+/** Human view of `rotate-key`: the steps with their quorum arithmetic, then where the old key went. */
+export function formatRotateKey(result: RotateKeyResult): string {
+  const arithmetic = (step: RotateKeyResult['steps'][number]): string => {
+    const quorum = step.quorum;
+    if (!quorum) return '';
+    const votes =
+      quorum.votesNeeded !== undefined
+        ? `; floor(${quorum.setSize}/2)+1 = ${quorum.votesNeeded} votes needed, proposed on ${quorum.voters?.join(', ') ?? '-'}`
+        : '';
+    return `N = ${quorum.setSize} -> ${quorum.setSizeAfter}, ceil(2N/3) = ${quorum.quorumAfter} must stay online${votes}`;
+  };
+  const rows = [
+    ['step', 'outcome', ...(result.kind === 'validator' ? ['quorum'] : []), 'what'],
+    ...result.steps.map((step) => [
+      step.id,
+      step.detail ? `${step.outcome} (${step.detail})` : step.outcome,
+      ...(result.kind === 'validator' ? [arithmetic(step)] : []),
+      step.action,
+    ]),
+  ];
+  const subject = result.kind === 'validator' ? `validator ${result.subject}` : result.subject;
+  const head = result.dryRun
+    ? `Dry run: nothing touched. Rotating ${subject} from ${result.oldAddress} to ${result.newAddress ?? 'a new key (made when the rotation starts)'}${result.validators ? `, ${result.validators} validators` : ''}:`
+    : `Rotated ${subject}: ${result.oldAddress} -> ${result.newAddress ?? '?'}.`;
+  const pauses = result.dryRun
+    ? result.steps.flatMap((step) => (step.quorum?.pause ? [`  ${step.id}: ${step.quorum.pause}`] : []))
+    : [];
+  return [
+    head,
+    ...table(rows),
+    ...(pauses.length > 0 ? ['', 'Expected pauses in block production:', ...pauses] : []),
+    ...(result.archivedKey
+      ? ['', `The old key is archived, encrypted, in ${result.dir}/${result.archivedKey}`]
       : []),
   ].join('\n');
 }

@@ -1,8 +1,17 @@
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../cli/base-command.js';
-import { dirFlag, dryRunFlag, envName, forceFlag } from '../cli/flags.js';
+import {
+  acceptNewHostKeyFlag,
+  dirFlag,
+  dockerSocketFlag,
+  dryRunFlag,
+  envName,
+  forceFlag,
+  sshKeyFileFlag,
+  systemdUnitDirFlag,
+} from '../cli/flags.js';
 import { formatRestore } from '../cli/output.js';
-import { snapshotPassphrase } from '../cli/secrets.js';
+import { snapshotPassphrase, sshLogin } from '../cli/secrets.js';
 import { runTasks } from '../cli/tasks.js';
 import { restoreSnapshotSteps, type RestoreSnapshotResult } from '../core/snapshot/restore.js';
 
@@ -12,11 +21,12 @@ export default class Restore extends BaseCommand {
 
   static override description = `Nothing is written until the whole archive checks out: its seal, every file's SHA-256, and the passphrase (from ${envName('snapshot_passphrase')} or --passphrase-file), which must open the encrypted key material. Files get their recorded modes (0600 for key material). An existing workspace is refused unless --force (it is then moved, keys included, into the restored one's .archive/), and one of another chain id also needs --allow-chain-change. Generated files are re-rendered when the folder differs from the snapshot's, and the result is validated.
 
---node NAME --host ADDR moves a node to a new machine in the restored network.yaml and re-renders; putting it onto that machine is then done by \`deploy\`.`;
+--node NAME --host ADDR moves a node to a new machine in the restored network.yaml and re-renders. With --push, that node's folder is then put onto the new machine over SSH and started with its runtime, exactly as \`deploy\` does for one node (host key checked against the restored known_hosts: a new machine needs --accept-new-host-key), and restore waits until it makes blocks; the other nodes' allowlists, which name the moved node's host, are updated by \`deploy --only nodes\`. Without --push, \`deploy\` puts it there.`;
 
   static override examples = [
     `${envName('snapshot_passphrase')}=... <%= config.bin %> <%= command.id %> pilot-2026-01-31.snapshot --dir ./pilot --dry-run`,
     '<%= config.bin %> <%= command.id %> pilot.snapshot --dir ./pilot --passphrase-file /run/secrets/snapshot --node pds --host 10.0.2.21',
+    '<%= config.bin %> <%= command.id %> pilot.snapshot --dir ./pilot --node pds --host 10.0.2.21 --push --ssh-key-file ~/.ssh/deploy_ed25519 --accept-new-host-key',
   ];
 
   static override args = {
@@ -42,18 +52,35 @@ export default class Restore extends BaseCommand {
     'dry-run': dryRunFlag(),
     node: Flags.string({
       description:
-        'Node that moves to a new machine: its host is changed in the restored network.yaml (push it with `deploy`).',
+        'Node that moves to a new machine: its host is changed in the restored network.yaml (put it there with --push or `deploy`).',
       env: envName('node'),
       dependsOn: ['host'],
       helpValue: 'NAME',
     }),
     host: Flags.string({
       description:
-        "The --node's new IP address; files are re-rendered here, `deploy` puts the node onto that machine.",
+        "The --node's new IP address; files are re-rendered here, and --push (or `deploy`) puts the node onto that machine.",
       env: envName('host'),
       dependsOn: ['node'],
       helpValue: 'ADDR',
     }),
+    push: Flags.boolean({
+      description:
+        "With --node and --host: put that node's folder onto its new machine over SSH and start it, as deploy does for one node.",
+      env: envName('push'),
+      dependsOn: ['node', 'host'],
+    }),
+    'ssh-key-file': sshKeyFileFlag(),
+    'accept-new-host-key': acceptNewHostKeyFlag(),
+    'health-timeout': Flags.integer({
+      description: 'With --push: seconds to wait for the node to make blocks.',
+      env: envName('health_timeout'),
+      default: 180,
+      min: 1,
+      helpValue: 'SECONDS',
+    }),
+    'systemd-unit-dir': systemdUnitDirFlag(),
+    'docker-socket': dockerSocketFlag(),
   };
 
   async run(): Promise<RestoreSnapshotResult> {
@@ -66,6 +93,19 @@ export default class Restore extends BaseCommand {
       allowChainChange: flags['allow-chain-change'],
       dryRun: flags['dry-run'],
       ...(flags.node && flags.host ? { moveNode: { name: flags.node, host: flags.host } } : {}),
+      ...(flags.push && !flags['dry-run']
+        ? {
+            push: {
+              auth: await sshLogin(flags['ssh-key-file']),
+              acceptNewHostKey: flags['accept-new-host-key'],
+              systemdUnitDir: flags['systemd-unit-dir'],
+              dockerSocket: flags['docker-socket'],
+              healthTimeoutMs: flags['health-timeout'] * 1000,
+              pollIntervalMs: Math.min(1_000, Math.max(100, (flags['health-timeout'] * 1000) / 20)),
+              signal: this.signal,
+            },
+          }
+        : {}),
     });
     await runTasks(steps, context, { json: this.jsonEnabled(), signal: this.signal });
     const result = context.result!;

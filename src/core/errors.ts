@@ -91,6 +91,14 @@ export const ErrorCodes = {
   NODE_UNHEALTHY: 'PC_NODE_UNHEALTHY',
   /** `status` found something unhealthy: a machine, node, contract or the adapter. */
   NETWORK_UNHEALTHY: 'PC_NETWORK_UNHEALTHY',
+  /** A rotation step would leave fewer than ceil(2N/3) validators online, or the chain makes no blocks. */
+  QUORUM_AT_RISK: 'PC_QUORUM_AT_RISK',
+  /** Validators hold pending votes (`ibft_getPendingVotes`) that this rotation did not make. */
+  VOTES_PENDING: 'PC_VOTES_PENDING',
+  /** Another key rotation is under way in this workspace; it must finish first. */
+  ROTATION_IN_PROGRESS: 'PC_ROTATION_IN_PROGRESS',
+  /** A validator vote did not change the validator set in time. */
+  VOTE_NOT_APPLIED: 'PC_VOTE_NOT_APPLIED',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

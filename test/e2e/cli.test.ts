@@ -197,6 +197,7 @@ describe('messages people read', () => {
     ['down'],
     ['deploy'],
     ['status'],
+    ['rotate-key'],
   ])('--help of %s', async (...command) => {
     const result = await runCli([...command, '--help']);
     expect(result.exitCode).toBe(0);

@@ -74,6 +74,33 @@ describe('every --json result matches its published schema', () => {
     expect(plan.changes).toBe(11);
   });
 
+  it('rotate-key --dry-run (full runs are checked in test/integration/rotate-key.test.ts)', async () => {
+    const dir = join(await aTempDir(), 'ws');
+    await runCli(['init', '--example', 'pilot', '--dir', dir, '--json'], {
+      env: { PERURI_CHAIN_KEYSTORE_PASSWORD: 'a long pilot password 1234' },
+    });
+    const plan = (await expectJsonShape('rotate-key', [
+      'rotate-key',
+      '--dir',
+      dir,
+      '--node',
+      'pds',
+      '--dry-run',
+    ])) as {
+      validators: number;
+      newAddress: string | null;
+      steps: { id: string; quorum: { setSize: number; setSizeAfter: number; quorumAfter: number } }[];
+    };
+    // Three validators: four while both keys are in, and ceil(2·4/3) = 3 of them must stay online
+    expect(plan.validators).toBe(3);
+    expect(plan.newAddress).toBeNull();
+    expect(plan.steps.find((step) => step.id === 'vote-in')!.quorum).toMatchObject({
+      setSize: 3,
+      setSizeAfter: 4,
+      quorumAfter: 3,
+    });
+  });
+
   it('snapshot and restore', async () => {
     const root = await aTempDir();
     await runCli(['init', '--example', 'local', '--dir', join(root, 'ws'), '--json']);

@@ -28,12 +28,21 @@ export interface BesuNodeOptions {
   address: string;
   /** Listen on this loopback port (default: a free one). */
   port?: number;
+  /** The node key's public key (128 hex): `admin_nodeInfo` answers with it; without it, that method fails. */
+  publicKey?: string;
+}
+
+/** Who a node is: what its node key makes it. */
+export interface FrontIdentity {
+  address: string;
+  publicKey?: string;
 }
 
 /** One node's JSON-RPC front. */
 export interface BesuFront {
   name: string;
-  address: string;
+  /** The address of the key it runs with now. */
+  readonly address: string;
   url: string;
   port: number;
   /** Every method called on this node, in order (batches flattened). */
@@ -42,8 +51,8 @@ export interface BesuFront {
   setPeerCount(count: number | undefined): void;
   /** Stops the node: its port closes, it counts as offline and forgets its local proposals. */
   stop(): Promise<void>;
-  /** Starts it again on the same port. */
-  start(): Promise<void>;
+  /** Starts it again on the same port; with `identity`, as Besu started on another node key. */
+  start(identity?: FrontIdentity): Promise<void>;
   readonly running: boolean;
 }
 
@@ -141,7 +150,8 @@ export async function startBesuNetwork(options: BesuNetworkOptions): Promise<Bes
 }
 
 async function startFront(options: BesuNodeOptions, network: BesuNetwork): Promise<BesuFront> {
-  const address = normaliseAddress(options.address);
+  let address = normaliseAddress(options.address);
+  let publicKey = options.publicKey?.replace(/^0x/, '').toLowerCase();
   const port = options.port ?? (await freePort());
   let server: Server | undefined;
   let peerCount: number | undefined;
@@ -180,6 +190,15 @@ async function startFront(options: BesuNodeOptions, network: BesuNetwork): Promi
               protocols: { eth: { version: 68 } },
             })),
           );
+        case 'admin_nodeInfo':
+          return publicKey
+            ? reply({
+                id: publicKey,
+                name: `besu/stand-in/${options.name}`,
+                enode: `enode://${publicKey}@127.0.0.1:30303`,
+                ports: { discovery: 30303, listener: 30303 },
+              })
+            : fail(-32601, 'Method not found');
         case 'ibft_getValidatorsByBlockNumber': {
           const head = Number(BigInt(await anvilCall<string>(network.anvil.url, 'eth_blockNumber', [])));
           const tag = params[0] ?? 'latest';
@@ -253,7 +272,9 @@ async function startFront(options: BesuNodeOptions, network: BesuNetwork): Promi
 
   return {
     name: options.name,
-    address,
+    get address() {
+      return address;
+    },
     url: `http://127.0.0.1:${port}`,
     port,
     calls,
@@ -271,8 +292,13 @@ async function startFront(options: BesuNodeOptions, network: BesuNetwork): Promi
       current.closeAllConnections();
       await new Promise<void>((resolve) => current.close(() => resolve()));
     },
-    start: async () => {
-      if (!server) await listen();
+    start: async (identity) => {
+      if (server) return;
+      if (identity) {
+        address = normaliseAddress(identity.address);
+        publicKey = identity.publicKey?.replace(/^0x/, '').toLowerCase();
+      }
+      await listen();
     },
   };
 }

@@ -12,9 +12,9 @@ import { freePort } from './net.js';
 /** Debian's OpenSSH server; sshd must be started by its absolute path (it re-executes itself). */
 export const SSHD_BINARY = '/usr/sbin/sshd';
 
-/** A running OpenSSH server on 127.0.0.1 that is one test "machine". */
+/** A running OpenSSH server on loopback (127.0.0.1 unless asked) that is one test "machine". */
 export interface Sshd {
-  host: '127.0.0.1';
+  host: string;
   port: number;
   /** The user the tests log in as (the one running them; root on our machines). */
   username: string;
@@ -48,6 +48,8 @@ export interface StartSshdOptions {
   readyTimeoutMs?: number;
   /** Variables set in every session (sshd_config SetEnv), e.g. a PATH with fake commands first. */
   env?: Record<string, string>;
+  /** Listen on this loopback address (default 127.0.0.1): another "machine" on the same port. */
+  listenAddress?: string;
 }
 
 /** Why sshd cannot run here, or undefined when it can. */
@@ -72,7 +74,9 @@ export function describeWithSshd(title: string, body: () => void): void {
  * whatever the outcome.
  * @returns the running server
  */
-export async function aRunningSshd(options: Pick<StartSshdOptions, 'env'> = {}): Promise<Sshd> {
+export async function aRunningSshd(
+  options: Pick<StartSshdOptions, 'env' | 'listenAddress' | 'port'> = {},
+): Promise<Sshd> {
   const dir = await mkdtemp(join(tmpdir(), 'peruri-sshd-'));
   let current: Sshd | undefined;
   onTestFinished(async () => {
@@ -101,16 +105,17 @@ export async function startSshd(options: StartSshdOptions = {}): Promise<Sshd> {
   for (let attempt = 1; ; attempt++) {
     const port = options.port ?? (await freePort());
     const config = join(dir, 'sshd_config');
-    await writeFile(config, sshdConfig(dir, port, files, options.env ?? {}));
+    const listen = options.listenAddress ?? '127.0.0.1';
+    await writeFile(config, sshdConfig(dir, listen, port, files, options.env ?? {}));
     await runLocal(SSHD_BINARY, ['-t', '-f', config], { timeoutMs: 10_000 });
     try {
-      const started = await launch(config, port, options.readyTimeoutMs ?? 10_000);
+      const started = await launch(config, listen, port, options.readyTimeoutMs ?? 10_000);
       const hostKey = Buffer.from((await readFile(`${files.hostKey}.pub`, 'utf8')).split(' ')[1]!, 'base64');
       const fingerprint = (await runLocal('ssh-keygen', ['-lf', `${files.hostKey}.pub`])).stdout.split(
         ' ',
       )[1]!;
       const sshd: Sshd = {
-        host: '127.0.0.1',
+        host: listen,
         port,
         username: userInfo().username,
         clientKeyFile: files.clientKey,
@@ -128,6 +133,7 @@ export async function startSshd(options: StartSshdOptions = {}): Promise<Sshd> {
             port,
             newHostKey: restartOptions.newHostKey ?? false,
             ...(options.env ? { env: options.env } : {}),
+            ...(options.listenAddress ? { listenAddress: options.listenAddress } : {}),
           });
         },
       };
@@ -198,7 +204,13 @@ async function keygen(file: string): Promise<void> {
 
 // ENVIRONMENT.md: loopback only, own pidfile, no PAM or passwords; StrictModes off because the
 // files live under /tmp. Stream-local forwarding carries the Docker API to a machine's socket.
-function sshdConfig(dir: string, port: number, files: SshdFiles, env: Record<string, string>): string {
+function sshdConfig(
+  dir: string,
+  listen: string,
+  port: number,
+  files: SshdFiles,
+  env: Record<string, string>,
+): string {
   return [
     // sshd takes the first SetEnv line only: every variable goes on one.
     ...(Object.keys(env).length > 0
@@ -209,7 +221,7 @@ function sshdConfig(dir: string, port: number, files: SshdFiles, env: Record<str
         ]
       : []),
     `Port ${port}`,
-    'ListenAddress 127.0.0.1',
+    `ListenAddress ${listen}`,
     `HostKey ${files.hostKey}`,
     `PidFile ${join(dir, 'sshd.pid')}`,
     `AuthorizedKeysFile ${files.authorizedKeys}`,
@@ -226,7 +238,7 @@ function sshdConfig(dir: string, port: number, files: SshdFiles, env: Record<str
 
 class PortTakenError extends Error {}
 
-async function launch(config: string, port: number, readyTimeoutMs: number) {
+async function launch(config: string, host: string, port: number, readyTimeoutMs: number) {
   const child = spawn(SSHD_BINARY, ['-D', '-e', '-f', config], { stdio: ['ignore', 'ignore', 'pipe'] });
   let log = '';
   child.stderr!.on('data', (chunk: Buffer) => {
@@ -242,7 +254,7 @@ async function launch(config: string, port: number, readyTimeoutMs: number) {
       const message = `sshd exited before it was ready:\n${log}`;
       throw /Address already in use/i.test(log) ? new PortTakenError(message) : new Error(message);
     }
-    if (await sendsBanner(port)) break;
+    if (await sendsBanner(host, port)) break;
     if (Date.now() > deadline) {
       await kill(child, exited);
       throw new Error(`sshd on port ${port} sent no banner within ${readyTimeoutMs} ms:\n${log}`);
@@ -252,9 +264,9 @@ async function launch(config: string, port: number, readyTimeoutMs: number) {
   return { pid: child.pid!, log: () => log, stop: () => kill(child, exited) };
 }
 
-function sendsBanner(port: number): Promise<boolean> {
+function sendsBanner(host: string, port: number): Promise<boolean> {
   return new Promise((resolve) => {
-    const socket = connect({ host: '127.0.0.1', port });
+    const socket = connect({ host, port });
     const done = (ready: boolean): void => {
       socket.destroy();
       resolve(ready);

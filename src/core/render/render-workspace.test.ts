@@ -126,3 +126,50 @@ describe.each(['pilot', 'local'])('rendering the %s example with fixture keys', 
       expect(files.get(`nodes/${node.name}/genesis.json`)!.content).toBe(files.get('genesis.json')!.content);
   });
 });
+
+describe('rendering during and after a validator key rotation', () => {
+  const { spec } = parseSpec(readFileSync(packagePath('examples', 'pilot', 'network.yaml'), 'utf8'), 'pilot');
+  const identities = Object.fromEntries(spec.nodes.map((node) => [node.name, fixtureIdentity(node.name)]));
+  const accounts = {
+    deployer: fixtureIdentity('deployer').address,
+    minter: fixtureIdentity('minter').address,
+    admins: Object.fromEntries(
+      spec.organisations.map((organisation) => [
+        organisation.name,
+        fixtureIdentity(`admin-${organisation.name}`).address,
+      ]),
+    ),
+  };
+  const render = (extra: Partial<Parameters<typeof renderWorkspace>[0]>) =>
+    renderWorkspace({ spec, workspaceDir: WORKSPACE_DIR, nodeIdentities: identities, accounts, ...extra });
+
+  it('keeps the genesis it was made with once a validator has a new key', () => {
+    // Given pds on a new key (the deployer's fixture key stands in for it)
+    const before = render({}).get('genesis.json')!.content;
+    const rotated = { ...identities, pds: fixtureIdentity('deployer') };
+    const genesisValidators = decodeExtraData(
+      (JSON.parse(before) as { extraData: string }).extraData,
+    ).validators;
+    // When the workspace is rendered with the recorded genesis validators
+    const files = render({ nodeIdentities: rotated, genesisValidators });
+    // Then genesis is byte for byte what it was, while key.pub follows the new key
+    expect(files.get('genesis.json')!.content).toBe(before);
+    expect(files.get('nodes/pds/genesis.json')!.content).toBe(before);
+    expect(files.get('nodes/pds/key.pub')!.content).toBe(`0x${fixtureIdentity('deployer').publicKey}\n`);
+    // And without them genesis would follow the keys (what render does before any rotation)
+    expect(render({ nodeIdentities: rotated }).get('genesis.json')!.content).not.toBe(before);
+  });
+
+  it('allowlists both enodes of a node that is moving to a new key', () => {
+    const incoming = fixtureIdentity('deployer');
+    const files = render({ transitionalIdentities: { pds: incoming } });
+    const allowlist = files.get('nodes/peruri/permissions_config.toml')!.content;
+    expect(allowlist).toContain(`enode://${identities.pds!.publicKey}@`);
+    expect(allowlist).toContain(`enode://${incoming.publicKey}@`);
+    const staticNodes = JSON.parse(files.get('nodes/peruri/static-nodes.json')!.content) as string[];
+    expect(staticNodes.filter((enode) => enode.includes(incoming.publicKey))).toHaveLength(1);
+    // And pds itself does not list its own enodes as static peers
+    const own = JSON.parse(files.get('nodes/pds/static-nodes.json')!.content) as string[];
+    expect(own.some((enode) => enode.includes(incoming.publicKey))).toBe(false);
+  });
+});

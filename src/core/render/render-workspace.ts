@@ -26,6 +26,17 @@ export interface RenderWorkspaceOptions {
   /** Node identity by node name. */
   nodeIdentities: Record<string, NodeIdentity>;
   accounts: AccountAddresses;
+  /**
+   * The genesis's validator addresses once the live set has changed (validator key rotations):
+   * genesis is history, so it keeps the keys it was made with. Default: the validator nodes' keys.
+   */
+  genesisValidators?: readonly string[];
+  /**
+   * Node identities on their way in or out during a validator key rotation: their enodes are
+   * allowlisted (and listed as static nodes) beside the spec's, so peers accept the node under
+   * either key while it moves over.
+   */
+  transitionalIdentities?: Record<string, NodeIdentity>;
 }
 
 const KEYSTORE_PASSWORD_ENV = 'PERURI_CHAIN_KEYSTORE_PASSWORD';
@@ -72,15 +83,15 @@ export function renderWorkspace(options: RenderWorkspaceOptions): FileSet {
   };
   const validators = spec.nodes.filter((node) => node.role === 'validator');
   const genesis = jsonText(
-    buildGenesis(
-      spec,
-      validators.map((node) => identityOf(node).address),
-    ),
+    buildGenesis(spec, options.genesisValidators ?? validators.map((node) => identityOf(node).address)),
   );
-  const enodes = spec.nodes.map((node) => ({
-    name: node.name,
-    enode: enodeUrl(identityOf(node).publicKey, node.host, node.p2pPort),
-  }));
+  const enodes = spec.nodes.flatMap((node) => {
+    const own = { name: node.name, enode: enodeUrl(identityOf(node).publicKey, node.host, node.p2pPort) };
+    const transitional = options.transitionalIdentities?.[node.name];
+    return transitional && transitional.publicKey !== identityOf(node).publicKey
+      ? [own, { name: node.name, enode: enodeUrl(transitional.publicKey, node.host, node.p2pPort) }]
+      : [own];
+  });
 
   const files: FileSet = new Map();
   files.set('network.schema.json', publicFile(readFileSync(packagePath('network.schema.json'), 'utf8')));

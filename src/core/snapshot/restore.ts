@@ -13,6 +13,7 @@ import { readOptional } from '../workspace/read.js';
 import { rerenderWorkspace } from '../workspace/rerender.js';
 import { validateWorkspace } from '../workspace/validate.js';
 import { isNonEmptyDirectory, writeNewWorkspace } from '../workspace/write.js';
+import type { PushNodeOptions, PushNodeResult } from '../deploy/push-node.js';
 import { decryptArchive, verifyArchive, type ArchiveFile, type VerifiedArchive } from './archive.js';
 
 export interface RestoreSnapshotOptions {
@@ -30,6 +31,8 @@ export interface RestoreSnapshotOptions {
   dryRun: boolean;
   /** Give this node a new host in the restored network.yaml (the node moves to a new machine). */
   moveNode?: { name: string; host: string };
+  /** With moveNode: put that node's folder onto its new machine and start it (as deploy does). */
+  push?: Omit<PushNodeOptions, 'dir' | 'node'>;
 }
 
 export interface RestoreSnapshotResult {
@@ -54,6 +57,8 @@ export interface RestoreSnapshotResult {
   rerendered: string[];
   /** The restored workspace passed `validate` (false only for a dry run, which writes nothing). */
   validated: boolean;
+  /** With push: the moved node, put onto its new machine and making blocks. */
+  pushed: PushNodeResult | undefined;
   warnings: string[];
 }
 
@@ -67,6 +72,7 @@ interface RestoreContext {
   archivedTo?: string;
   rerendered: string[];
   validated: boolean;
+  pushed?: PushNodeResult;
   warnings: string[];
   /** Known once the snapshot was read; final once the steps ran. */
   readonly result: RestoreSnapshotResult | undefined;
@@ -174,6 +180,33 @@ export function restoreSnapshotSteps(options: RestoreSnapshotOptions): {
           );
         }
         ctx.validated = true;
+      },
+    },
+    {
+      title: `Put node ${options.moveNode?.name ?? ''} onto its new machine and start it`,
+      skip: (ctx) =>
+        ctx.options.dryRun
+          ? 'dry run: nothing is written'
+          : !ctx.options.push || !ctx.options.moveNode
+            ? 'no --push'
+            : false,
+      run: async (ctx) => {
+        const { pushNode } = await import('../deploy/push-node.js');
+        const node = ctx.options.moveNode!.name;
+        ctx.pushed = await pushNode({ ...ctx.options.push!, dir: ctx.dir, node });
+        // The moved node's enode (host included) is in every allowlist: the others need theirs.
+        const others = [
+          ...new Set(
+            ctx.rerendered
+              .map((path) => /^nodes\/([^/]+)\//.exec(path)?.[1])
+              .filter((name): name is string => name !== undefined && name !== node),
+          ),
+        ].sort();
+        if (others.length > 0) {
+          ctx.warnings.push(
+            `The allowlists of ${others.join(', ')} now name ${node}'s new host: run \`peruri-chain deploy --only nodes --dir ${ctx.dir}\` so they accept it.`,
+          );
+        }
       },
     },
   ];
@@ -349,6 +382,7 @@ function summarise(ctx: RestoreContext): RestoreSnapshotResult {
     movedNode: ctx.movedNode,
     rerendered: ctx.rerendered,
     validated: ctx.validated,
+    pushed: ctx.pushed,
     warnings: ctx.warnings,
   };
 }

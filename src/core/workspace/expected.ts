@@ -18,7 +18,13 @@ export function expectedFiles(
   nodeIdentities: Record<string, NodeIdentity>,
   accounts: AccountAddresses,
 ): FileSet {
-  return renderWorkspace({ spec: state.spec, workspaceDir: state.dir, nodeIdentities, accounts });
+  return renderWorkspace({
+    spec: state.spec,
+    workspaceDir: state.dir,
+    nodeIdentities,
+    accounts,
+    ...(state.genesisValidators ? { genesisValidators: state.genesisValidators } : {}),
+  });
 }
 
 /** How the files on disk differ from the expected set. */

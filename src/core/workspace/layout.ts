@@ -28,3 +28,9 @@ export function archiveStamp(now: Date = new Date()): string {
 export const KNOWN_HOSTS_FILE = 'known_hosts';
 /** What `deploy` put on which machine, written after every step so a re-run resumes. */
 export const DEPLOY_STATE_FILE = 'deploy-state.json';
+/** Completed key rotations and the genesis validators they started from (public, kept forever). */
+export const KEY_ROTATIONS_FILE = 'key-rotations.json';
+/** The key rotation under way, written after every step so a re-run resumes. */
+export const ROTATE_STATE_FILE = 'rotate-state.json';
+/** New key material of a rotation under way, until it replaces the old (0700, files 0600). */
+export const ROTATION_DIR = '.rotation';

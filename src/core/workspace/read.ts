@@ -11,6 +11,7 @@ import {
 } from '../keys/node-key.js';
 import { parseSpec } from '../spec/load.js';
 import { readOptional } from './read-optional.js';
+import { readKeyRotations } from './rotations.js';
 import type { NetworkSpec } from '../spec/types.js';
 import {
   DEPLOYER_KEYSTORE,
@@ -50,6 +51,8 @@ export interface WorkspaceState {
   accounts: WorkspaceAccounts;
   /** Problems with keys and keystores, each naming the file. */
   problems: WorkspaceProblem[];
+  /** The genesis's validators when a validator key was rotated since (key-rotations.json). */
+  genesisValidators: string[] | undefined;
 }
 
 /** One thing wrong in a workspace. */
@@ -101,7 +104,8 @@ export async function readWorkspace(dir: string): Promise<WorkspaceState> {
     walletMaster: await readKeystoreAddress(dir, WALLET_MASTER_KEYSTORE, problems, true),
     admins,
   };
-  return { dir, spec, specText, specWarnings: warnings, nodes, accounts, problems };
+  const genesisValidators = (await readKeyRotations(dir))?.genesisValidators;
+  return { dir, spec, specText, specWarnings: warnings, nodes, accounts, problems, genesisValidators };
 }
 
 async function readNodeKey(

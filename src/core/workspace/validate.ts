@@ -139,14 +139,18 @@ async function checkGenesis(
   }
   try {
     const encoded = decodeExtraData(String(genesis.extraData ?? '')).validators;
+    // After a validator key rotation the genesis keeps the keys it was made with (key-rotations.json).
     const expected = sortValidators(
-      state.spec.nodes
-        .filter((node) => node.role === 'validator')
-        .map((node) => identities[node.name]!.address),
+      state.genesisValidators ??
+        state.spec.nodes
+          .filter((node) => node.role === 'validator')
+          .map((node) => identities[node.name]!.address),
     );
     if (encoded.join() !== expected.join()) {
       problems.push(
-        `genesis.json: extraData validators (${encoded.join(', ') || 'none'}) are not the validator nodes' addresses in ascending order (${expected.join(', ')})`,
+        state.genesisValidators
+          ? `genesis.json: extraData validators (${encoded.join(', ') || 'none'}) are not the genesis validators recorded in key-rotations.json (${expected.join(', ')})`
+          : `genesis.json: extraData validators (${encoded.join(', ') || 'none'}) are not the validator nodes' addresses in ascending order (${expected.join(', ')})`,
       );
     }
   } catch (error) {

@@ -1,0 +1,388 @@
+import { randomBytes } from 'node:crypto';
+import { access, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Ajv } from 'ajv';
+import { afterAll, beforeAll, expect, it, onTestFinished } from 'vitest';
+import { envelopeSchema, resultSchemas } from '../../src/cli/result-schemas.js';
+import { decryptAccountKey } from '../../src/core/keys/keystore.js';
+import { enodeUrl } from '../../src/core/keys/node-key.js';
+import type { BesuNetwork } from '../support/besu-front.js';
+import { runCli } from '../support/cli.js';
+import { dockerdUnavailable, importTestImage, startDockerd, type Dockerd } from '../support/dockerd.js';
+import { describeRequiring } from '../support/requirement.js';
+import { BESU_THAT_STOPS, aRotationBed as aBed, type Bed } from '../support/rotation-bed.js';
+import { sshdUnavailable } from '../support/sshd.js';
+import { snapshotTree } from '../support/temp-dir.js';
+
+// The machines, the Docker engine and the Besu stand-in are described in test/support/rotation-bed.ts:
+// real sshd, dockerd, CLI and anvil; Besu's JSON-RPC and IBFT 2.0 voting are the besu-front model.
+
+let dockerd: Dockerd | undefined;
+const aRotationBed = () => aBed(dockerd!);
+
+interface RotateEnvelope {
+  status: number;
+  result?: {
+    dryRun: boolean;
+    oldAddress: string;
+    newAddress: string | null;
+    archivedKey: string | null;
+    steps: {
+      id: string;
+      outcome: string;
+      detail?: string;
+      quorum?: { votesNeeded?: number; voters?: string[] };
+    }[];
+  };
+  error?: { code: string; message: string; hint?: string; details: string[] };
+}
+
+const ajv = new Ajv({ allErrors: true, strict: false });
+
+function parse(stdout: string): RotateEnvelope {
+  const document = JSON.parse(stdout) as RotateEnvelope;
+  expect(ajv.validate(envelopeSchema, document), ajv.errorsText()).toBe(true);
+  if (document.result)
+    expect(ajv.validate(resultSchemas['rotate-key']!, document.result), ajv.errorsText()).toBe(true);
+  return document;
+}
+
+async function deployNodes(bed: Bed): Promise<void> {
+  const deployed = await bed.cli([
+    'deploy',
+    '--only',
+    'nodes',
+    '--accept-new-host-key',
+    '--health-timeout',
+    '60',
+    '--json',
+  ]);
+  expect(deployed.exitCode, deployed.stdout + deployed.stderr).toBe(0);
+}
+
+/** Records the chain head every 100 ms until stopped. */
+function sampleBlocks(chain: BesuNetwork): { stop(): { at: number; head: number }[] } {
+  const samples: { at: number; head: number }[] = [];
+  const timer = setInterval(() => samples.push({ at: Date.now(), head: chain.voting.head }), 100);
+  return {
+    stop: () => {
+      clearInterval(timer);
+      return samples;
+    },
+  };
+}
+
+/** The longest time the head stood still, in ms. */
+function longestStall(samples: { at: number; head: number }[]): number {
+  let longest = 0;
+  let since = samples[0]!.at;
+  for (let index = 1; index < samples.length; index++) {
+    if (samples[index]!.head > samples[index - 1]!.head) since = samples[index]!.at;
+    longest = Math.max(longest, samples[index]!.at - since);
+  }
+  return longest;
+}
+
+const unavailable = sshdUnavailable() ?? dockerdUnavailable();
+
+describeRequiring(
+  'rotate-key against real sshd and dockerd, Besu stood in by besu-front',
+  'OpenSSH server and Docker engine',
+  unavailable,
+  () => {
+    beforeAll(async () => {
+      dockerd = await startDockerd();
+      await importTestImage(dockerd.socketPath, BESU_THAT_STOPS);
+    }, 90_000);
+    afterAll(async () => {
+      await dockerd?.stop();
+    }, 60_000);
+
+    it('rotates a validator key: new key in, node moved, old key out, votes discarded, blocks throughout', async () => {
+      const bed = await aRotationBed();
+      await deployNodes(bed);
+      const oldAddress = bed.address('validator-1');
+      const genesisBefore = await readFile(join(bed.dir, 'genesis.json'), 'utf8');
+      const headBefore = bed.chain.voting.head;
+
+      // When validator-1's key is rotated while the chain runs
+      const sampler = sampleBlocks(bed.chain);
+      const run = await bed.cli(['rotate-key', '--node', 'validator-1', '--timeout', '30', '--json']);
+      const samples = sampler.stop();
+      const envelope = parse(run.stdout);
+      expect(run.exitCode, run.stdout + run.stderr).toBe(0);
+      const newAddress = envelope.result!.newAddress!;
+      expect(envelope.result!.oldAddress).toBe(oldAddress);
+      expect(envelope.result!.steps.map((step) => [step.id, step.outcome])).toEqual([
+        ['allowlists', 'done'],
+        ['vote-in', 'done'],
+        ['move', 'done'],
+        ['vote-out', 'done'],
+        ['finish', 'done'],
+      ]);
+      // (the vote in needs floor(4/2)+1 = 3 of the 4, the vote out floor(5/2)+1 = 3 of 5)
+      expect(envelope.result!.steps[1]!.quorum?.votesNeeded).toBe(3);
+      expect(envelope.result!.steps[2]!.detail).toContain('admin_nodeInfo confirms it');
+
+      // Then the chain's validator set holds the new key and not the old one
+      const validators = bed.chain.voting.validators;
+      expect(validators).toContain(newAddress);
+      expect(validators).not.toContain(oldAddress);
+      expect(validators).toHaveLength(4);
+      // And validator-1 runs on the new key
+      expect(bed.followed.fronts.get('validator-1')!.address).toBe(newAddress);
+      // And no vote is left pending anywhere: every proposal made was discarded
+      for (const front of bed.followed.fronts.values()) {
+        expect(bed.chain.voting.pendingVotes(front.address), front.name).toEqual({});
+      }
+      const discards = [...bed.followed.fronts.values()].filter((front) =>
+        front.calls.includes('ibft_discardValidatorVote'),
+      );
+      expect(discards.length).toBeGreaterThanOrEqual(3);
+      // And blocks kept coming: the head advanced, and stood still at most while validator-1 restarted
+      expect(samples.at(-1)!.head).toBeGreaterThan(headBefore + 20);
+      expect(longestStall(samples)).toBeLessThan(10_000);
+
+      // And the workspace is valid, genesis unchanged, the rotation recorded and the record of progress gone
+      const validate = await runCli(['validate', '--dir', bed.dir]);
+      expect(validate.exitCode, validate.stderr).toBe(0);
+      expect(await readFile(join(bed.dir, 'genesis.json'), 'utf8')).toBe(genesisBefore);
+      const history = JSON.parse(await readFile(join(bed.dir, 'key-rotations.json'), 'utf8')) as {
+        rotations: { subject: string; from: string; to: string }[];
+      };
+      expect(history.rotations).toMatchObject([{ subject: 'validator-1', from: oldAddress, to: newAddress }]);
+      await expect(access(join(bed.dir, 'rotate-state.json'))).rejects.toThrow();
+
+      // And the old key is archived, encrypted, and opens with the workspace password
+      const archived = await readFile(join(bed.dir, envelope.result!.archivedKey!), 'utf8');
+      const password = (await readFile(join(bed.dir, 'secrets/dev-keystore-password'), 'utf8')).trim();
+      expect((await decryptAccountKey(archived, password, 'archive')).address).toBe(oldAddress);
+
+      // And every machine allowlists the new enode of validator-1 and no longer the old one
+      const publicKey = (await readFile(join(bed.dir, 'nodes/validator-1/key.pub'), 'utf8'))
+        .trim()
+        .replace(/^0x/, '');
+      const spec = (await import('yaml')).parse(await readFile(join(bed.dir, 'network.yaml'), 'utf8')) as {
+        nodes: { name: string; p2pPort: number }[];
+      };
+      const p2pPort = spec.nodes.find((entry) => entry.name === 'validator-1')!.p2pPort;
+      for (const name of ['validator-2', 'validator-3', 'validator-4', 'tx']) {
+        const allowlist = await readFile(
+          join(bed.installDir, 'nodes', name, 'permissions_config.toml'),
+          'utf8',
+        );
+        expect(allowlist).toContain(enodeUrl(publicKey, '127.0.0.1', p2pPort));
+        expect(allowlist.match(/enode:\/\//g)).toHaveLength(5);
+      }
+      expect(await readFile(join(bed.installDir, 'nodes/validator-1/key'), 'utf8')).toBe(
+        await readFile(join(bed.dir, 'nodes/validator-1/key'), 'utf8'),
+      );
+
+      // And a second run of the same rotation is a new rotation, so status after the first is clean
+      const status = await bed.cli(['status', '--json']);
+      const nodes = (
+        JSON.parse(status.stdout) as {
+          result: { nodes: { name: string; validatorsMatch: boolean | null }[] };
+        }
+      ).result.nodes;
+      expect(nodes.filter((entry) => entry.validatorsMatch === false)).toEqual([]);
+    }, 240_000);
+
+    it('refuses a pending foreign vote and a broken quorum (exit 5, nothing changed); a dry run touches nothing', async () => {
+      const bed = await aRotationBed();
+      await deployNodes(bed);
+      const workspaceBefore = await snapshotTree(bed.dir);
+      const machinesBefore = await snapshotTree(bed.installDir);
+
+      // Given a vote someone else proposed on validator-3
+      const stranger = `0x${randomBytes(20).toString('hex')}`;
+      const v3 = bed.followed.fronts.get('validator-3')!;
+      await fetch(v3.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          jsonrpc: '2.0',
+          id: 1,
+          method: 'ibft_proposeValidatorVote',
+          params: [stranger, true],
+        }),
+      });
+      // When a rotation is asked for
+      const pending = await bed.cli(['rotate-key', '--node', 'validator-2', '--json']);
+      // Then it is refused with the vote named, and nothing changed
+      expect(pending.exitCode, pending.stdout).toBe(5);
+      const refusal = parse(pending.stdout);
+      expect(refusal.error).toMatchObject({ code: 'PC_VOTES_PENDING' });
+      expect(refusal.error!.details).toEqual([`validator-3: add ${stranger}`]);
+      expect(refusal.error!.hint).toContain('ibft_discardValidatorVote');
+      expect(await snapshotTree(bed.dir)).toEqual(workspaceBefore);
+      bed.chain.voting.discard(v3.address, stranger);
+
+      // Given one of the four validators stopped (3 of 4 still make blocks, 3 of 5 would not)
+      await bed.followed.fronts.get('validator-4')!.stop();
+      const quorum = await bed.cli(['rotate-key', '--node', 'validator-2', '--json']);
+      expect(quorum.exitCode, quorum.stdout).toBe(5);
+      const broken = parse(quorum.stdout);
+      expect(broken.error).toMatchObject({ code: 'PC_QUORUM_AT_RISK' });
+      expect(broken.error!.message).toContain('3 of 5 validators would be online, ceil(2·5/3) = 4 needed');
+      expect(broken.error!.details.join('\n')).toContain('offline: validator-4');
+      expect(await snapshotTree(bed.dir)).toEqual(workspaceBefore);
+      await bed.followed.fronts.get('validator-4')!.start();
+
+      // When a dry run is asked for
+      const dry = await bed.cli(['rotate-key', '--node', 'validator-2', '--dry-run', '--json']);
+      expect(dry.exitCode, dry.stderr).toBe(0);
+      const plan = parse(dry.stdout).result!;
+      // Then it shows the arithmetic and who votes, and touched nothing
+      expect(plan.dryRun).toBe(true);
+      expect(plan.steps.map((step) => step.outcome)).toEqual(Array(5).fill('would run'));
+      expect(plan.steps[1]!.quorum).toMatchObject({
+        votesNeeded: 3,
+        voters: ['validator-1', 'validator-2', 'validator-3', 'validator-4'],
+      });
+      const human = await bed.cli(['rotate-key', '--node', 'validator-2', '--dry-run']);
+      expect(human.stdout).toContain('floor(4/2)+1 = 3 votes needed');
+      expect(human.stdout).toContain('while validator-2 restarts, 3 of 5 validators are online, 4 needed');
+      expect(await snapshotTree(bed.dir)).toEqual(workspaceBefore);
+      expect(await snapshotTree(bed.installDir)).toEqual(machinesBefore);
+      expect(bed.chain.voting.validators).toEqual([...bed.chain.voting.validatorsAt(0)!]);
+    }, 240_000);
+
+    it('resumes after a node became unreachable mid-way', async () => {
+      const bed = await aRotationBed();
+      await deployNodes(bed);
+      const oldAddress = bed.address('validator-2');
+
+      // Given validator-2 becomes unreachable once the new key has been voted in
+      const freezer = setInterval(() => {
+        void readFile(join(bed.dir, 'rotate-state.json'), 'utf8')
+          .then((text) => {
+            if ((JSON.parse(text) as { archivedKey?: string }).archivedKey) {
+              bed.followed.freeze('validator-2');
+              clearInterval(freezer);
+            }
+          })
+          .catch(() => undefined);
+      }, 20);
+      onTestFinished(() => clearInterval(freezer));
+      const failed = await bed.cli(['rotate-key', '--node', 'validator-2', '--timeout', '10', '--json']);
+      // Then the move fails as a remote step, with the progress recorded
+      expect(failed.exitCode, failed.stdout).toBe(4);
+      expect(parse(failed.stdout).error).toMatchObject({ code: 'PC_NODE_UNHEALTHY' });
+      const state = JSON.parse(await readFile(join(bed.dir, 'rotate-state.json'), 'utf8')) as {
+        done: string[];
+        new: { address: string };
+      };
+      expect(state.done).toEqual(['allowlists', 'vote-in']);
+      expect(bed.chain.voting.validators).toContain(state.new.address);
+
+      // When the node is back and the rotation is run again
+      bed.followed.thaw('validator-2');
+      const resumed = await bed.cli(['rotate-key', '--node', 'validator-2', '--timeout', '30', '--json']);
+      expect(resumed.exitCode, resumed.stdout + resumed.stderr).toBe(0);
+      const result = parse(resumed.stdout).result!;
+      // Then it continued where it stopped and completed
+      expect(result.steps.map((step) => [step.id, step.outcome])).toEqual([
+        ['allowlists', 'already done'],
+        ['vote-in', 'already done'],
+        ['move', 'done'],
+        ['vote-out', 'done'],
+        ['finish', 'done'],
+      ]);
+      expect(result.newAddress).toBe(state.new.address);
+      expect(bed.chain.voting.validators).toContain(state.new.address);
+      expect(bed.chain.voting.validators).not.toContain(oldAddress);
+      const validate = await runCli(['validate', '--dir', bed.dir]);
+      expect(validate.exitCode, validate.stderr).toBe(0);
+    }, 240_000);
+
+    it('rotates the minter (adapter restarted on the new key) and an admin, granting before revoking', async () => {
+      const bed = await aRotationBed();
+      const deployed = await bed.cli(['deploy', '--accept-new-host-key', '--health-timeout', '90', '--json']);
+      expect(deployed.exitCode, deployed.stdout + deployed.stderr).toBe(0);
+      const keystoreAddress = async (path: string) =>
+        `0x${(JSON.parse(await readFile(path, 'utf8')) as { address: string }).address}`;
+      const oldMinter = await keystoreAddress(join(bed.dir, 'service/minter.json'));
+      const oldAdmin = await keystoreAddress(join(bed.dir, 'accounts/admin-org-1.json'));
+      const record = JSON.parse(await readFile(join(bed.dir, 'deployments.json'), 'utf8')) as {
+        contracts: Record<string, { address: string }>;
+      };
+      const { Contract, JsonRpcProvider, id } = await import('ethers');
+      const provider = new JsonRpcProvider(bed.chain.anvil.url, undefined, { staticNetwork: true });
+      onTestFinished(() => provider.destroy());
+      const hasRole = (name: string, role: string, account: string) =>
+        new Contract(
+          record.contracts[name]!.address,
+          ['function hasRole(bytes32,address) view returns (bool)'],
+          provider,
+        )
+          .getFunction('hasRole')
+          .staticCall(
+            role === 'DEFAULT_ADMIN_ROLE' ? `0x${'00'.repeat(32)}` : id(role),
+            account,
+          ) as Promise<boolean>;
+      const minterRoles = [
+        ['PointsToken', 'MINTER_ROLE'],
+        ['Badges', 'MINTER_ROLE'],
+        ['ActivityLog', 'ANCHOR_ROLE'],
+      ] as const;
+      for (const [name, role] of minterRoles) expect(await hasRole(name, role, oldMinter)).toBe(true);
+
+      const adapterUnit = `peruri-chain-${bed.network}-adapter.service`;
+      const restarts = async () =>
+        (await bed.systemd.calls()).filter((call) => call === `systemctl restart ${adapterUnit}`).length;
+      const restartsBefore = await restarts();
+
+      // When the minter is rotated
+      const minter = await bed.cli(['rotate-key', '--account', 'minter', '--timeout', '90', '--json']);
+      expect(minter.exitCode, minter.stdout + minter.stderr).toBe(0);
+      const result = parse(minter.stdout).result!;
+      expect(result.steps.map((step) => [step.id, step.outcome])).toEqual([
+        ['grant', 'done'],
+        ['switch', 'done'],
+        ['revoke', 'done'],
+      ]);
+      const newMinter = result.newAddress!;
+      expect(newMinter).not.toBe(oldMinter);
+      // Then the new key holds every minting role and the old one none
+      for (const [name, role] of minterRoles) {
+        expect(await hasRole(name, role, newMinter), `${name} ${role}`).toBe(true);
+        expect(await hasRole(name, role, oldMinter), `${name} ${role}`).toBe(false);
+      }
+      // And the adapter on the service machine has the new keystore, its config names it, and it runs
+      const serviceDir = join(bed.installDir, 'service');
+      expect(await keystoreAddress(join(serviceDir, 'minter.json'))).toBe(newMinter);
+      const config = (await import('yaml')).parse(
+        await readFile(join(serviceDir, 'adapter.yaml'), 'utf8'),
+      ) as {
+        signer: { address: string; keystoreFile: string };
+      };
+      expect(config.signer).toMatchObject({
+        address: newMinter,
+        keystoreFile: join(serviceDir, 'minter.json'),
+      });
+      expect(await restarts()).toBe(restartsBefore + 1);
+      expect(await bed.systemd.log(adapterUnit)).toContain(newMinter);
+      const status = await bed.cli(['status', '--json']);
+      expect(
+        (JSON.parse(status.stdout) as { result: { adapter: { ready: boolean } } }).result.adapter.ready,
+        status.stdout,
+      ).toBe(true);
+      // And the old minter keystore is archived and the workspace is valid
+      expect(await keystoreAddress(join(bed.dir, result.archivedKey!))).toBe(oldMinter);
+      expect((await runCli(['validate', '--dir', bed.dir])).exitCode).toBe(0);
+
+      // When org-1's admin is rotated
+      const admin = await bed.cli(['rotate-key', '--account', 'admin', '--organisation', 'org-1', '--json']);
+      expect(admin.exitCode, admin.stdout + admin.stderr).toBe(0);
+      const newAdmin = parse(admin.stdout).result!.newAddress!;
+      // Then the new admin holds DEFAULT_ADMIN_ROLE on every contract and the old one renounced it
+      for (const name of ['PointsToken', 'Badges', 'ActivityLog']) {
+        expect(await hasRole(name, 'DEFAULT_ADMIN_ROLE', newAdmin), name).toBe(true);
+        expect(await hasRole(name, 'DEFAULT_ADMIN_ROLE', oldAdmin), name).toBe(false);
+      }
+      expect(await keystoreAddress(join(bed.dir, 'accounts/admin-org-1.json'))).toBe(newAdmin);
+      expect((await runCli(['validate', '--dir', bed.dir])).exitCode).toBe(0);
+    }, 300_000);
+  },
+);
