@@ -279,7 +279,16 @@ export function formatStatus(result: StatusResult): string {
   ]);
   const { adapter } = result;
   const adapterRows = table([
-    ['adapter', 'ssh', 'state', `ready (${adapter.readyCheck})`, 'queue', 'last batch block', 'health'],
+    [
+      'adapter',
+      'ssh',
+      'state',
+      `ready (${adapter.readyCheck})`,
+      'queue',
+      'last batch block',
+      'rabbitmq',
+      'health',
+    ],
     [
       adapter.machine,
       adapter.reachable ? 'ok' : 'NO',
@@ -287,6 +296,7 @@ export function formatStatus(result: StatusResult): string {
       adapter.ready ? 'ok' : 'NO',
       show(adapter.queueDepth),
       show(adapter.lastConfirmedBlock),
+      adapter.amqpConnected === null ? '-' : adapter.amqpConnected ? 'ok' : 'NO',
       adapter.healthy ? 'ok' : 'UNHEALTHY',
     ],
   ]);

@@ -284,6 +284,7 @@ export const resultSchemas: Record<string, object> = {
       readyCheck: { enum: ['/ready', '/health'] },
       queueDepth: { type: ['integer', 'null'] },
       lastConfirmedBlock: { type: ['integer', 'null'] },
+      amqpConnected: { type: ['boolean', 'null'] },
       healthy: { type: 'boolean' },
       problems: strings,
     }),

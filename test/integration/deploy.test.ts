@@ -351,7 +351,13 @@ describeRequiring(
       ]);
       expect(status.result.contracts.every((contract) => contract.deployed)).toBe(true);
       // the adapter's /ready (with a token from the JWT secret): its database and the chain answer
-      expect(status.result.adapter).toMatchObject({ ready: true, readyCheck: '/ready', queueDepth: 0 });
+      expect(status.result.adapter).toMatchObject({
+        ready: true,
+        readyCheck: '/ready',
+        queueDepth: 0,
+        // No RabbitMQ intake in this workspace's adapter.yaml.
+        amqpConnected: null,
+      });
       expect(healthy.stdout).not.toContain(bed.jwtSecret);
 
       // When the tx node loses its peers

@@ -79,6 +79,8 @@ export interface AdapterStatus {
   queueDepth: number | null;
   /** Block of the last batch the mirror worker confirmed (peruri_adapter_last_confirmed_block); null before any. */
   lastConfirmedBlock: number | null;
+  /** The RabbitMQ intake consuming (peruri_adapter_amqp_connected); null when none is configured. */
+  amqpConnected: boolean | null;
   healthy: boolean;
   problems: string[];
 }
@@ -318,6 +320,7 @@ async function adapterHealth(
     readyCheck: jwt ? '/ready' : '/health',
     queueDepth: null,
     lastConfirmedBlock: null,
+    amqpConnected: null,
     healthy: false,
     problems: [],
   };
@@ -350,6 +353,11 @@ async function adapterHealth(
     status.queueDepth = depth ? Number(depth[1]) : null;
     const confirmed = /^peruri_adapter_last_confirmed_block\s+(\d+)/m.exec(text);
     status.lastConfirmedBlock = confirmed && Number(confirmed[1]) > 0 ? Number(confirmed[1]) : null;
+    const amqp = /^peruri_adapter_amqp_connected\s+(\d+)/m.exec(text);
+    status.amqpConnected = amqp ? amqp[1] === '1' : null;
+    if (status.amqpConnected === false) {
+      status.problems.push('the RabbitMQ intake is not connected (see the adapter log; it keeps retrying)');
+    }
   } catch (error) {
     status.problems.push(`no answer on ${target.http.host}:${target.http.port} (${describe(error)})`);
   }
