@@ -112,6 +112,7 @@ export class AmqpIntake {
       try {
         await this.consumeUntilClosed(() => (consumed = true));
       } catch (error) {
+        if (this.stopping.signal.aborted) break;
         this.setDown(describe(error));
         this.options.logger.warn(
           { queue: this.options.config.queue, error: describe(error), retryInMs: delay },
