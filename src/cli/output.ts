@@ -314,16 +314,17 @@ export function formatStatus(result: StatusResult): string {
   ].join('\n');
 }
 
-/** Human view of `rotate-key`: the steps with their quorum arithmetic, then where the old key went. */
+/** Human view of `rotate-key`: the order and why, the steps with their quorum arithmetic, then where the old key went. */
 export function formatRotateKey(result: RotateKeyResult): string {
   const arithmetic = (step: RotateKeyResult['steps'][number]): string => {
     const quorum = step.quorum;
     if (!quorum) return '';
+    const { tightest } = quorum;
     const votes =
       quorum.votesNeeded !== undefined
-        ? `; floor(${quorum.setSize}/2)+1 = ${quorum.votesNeeded} votes needed, proposed on ${quorum.voters?.join(', ') ?? '-'}`
+        ? `; floor(${quorum.setSize}/2)+1 = ${quorum.votesNeeded} votes needed, proposed on ${quorum.voters?.join(', ') || '-'}`
         : '';
-    return `N = ${quorum.setSize} -> ${quorum.setSizeAfter}, ceil(2N/3) = ${quorum.quorumAfter} must stay online${votes}`;
+    return `N = ${quorum.setSize} -> ${quorum.setSizeAfter}; ${tightest.when}: ${tightest.online} of ${tightest.setSize} online, ceil(2·${tightest.setSize}/3) = ${tightest.quorum} needed${votes}`;
   };
   const rows = [
     ['step', 'outcome', ...(result.kind === 'validator' ? ['quorum'] : []), 'what'],
@@ -338,13 +339,15 @@ export function formatRotateKey(result: RotateKeyResult): string {
   const head = result.dryRun
     ? `Dry run: nothing touched. Rotating ${subject} from ${result.oldAddress} to ${result.newAddress ?? 'a new key (made when the rotation starts)'}${result.validators ? `, ${result.validators} validators` : ''}:`
     : `Rotated ${subject}: ${result.oldAddress} -> ${result.newAddress ?? '?'}.`;
-  const pauses = result.dryRun
-    ? result.steps.flatMap((step) => (step.quorum?.pause ? [`  ${step.id}: ${step.quorum.pause}`] : []))
+  const order = result.order
+    ? [
+        `Order: ${result.order} (${result.order === 'in-first' ? 'new key in, node moved, old key out' : 'old key out, node moved, new key in'}): ${result.orderReason ?? ''}`,
+      ]
     : [];
   return [
     head,
+    ...order,
     ...table(rows),
-    ...(pauses.length > 0 ? ['', 'Expected pauses in block production:', ...pauses] : []),
     ...(result.archivedKey
       ? ['', `The old key is archived, encrypted, in ${result.dir}/${result.archivedKey}`]
       : []),

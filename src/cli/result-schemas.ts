@@ -202,6 +202,8 @@ export const resultSchemas: Record<string, object> = {
       oldAddress: address,
       newAddress: { anyOf: [address, { type: 'null' }] },
       validators: { type: 'integer', minimum: 1 },
+      order: { enum: ['in-first', 'out-first'] },
+      orderReason: { type: 'string' },
       steps: {
         type: 'array',
         items: object(
@@ -215,11 +217,19 @@ export const resultSchemas: Record<string, object> = {
                 setSize: { type: 'integer' },
                 setSizeAfter: { type: 'integer' },
                 quorumAfter: { type: 'integer' },
+                tightest: object(
+                  {
+                    when: { type: 'string' },
+                    online: { type: 'integer' },
+                    setSize: { type: 'integer' },
+                    quorum: { type: 'integer' },
+                  },
+                  ['when', 'online', 'setSize', 'quorum'],
+                ),
                 votesNeeded: { type: 'integer' },
                 voters: strings,
-                pause: { type: 'string' },
               },
-              ['setSize', 'setSizeAfter', 'quorumAfter'],
+              ['setSize', 'setSizeAfter', 'quorumAfter', 'tightest'],
             ),
           },
           ['id', 'action', 'outcome'],

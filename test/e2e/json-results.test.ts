@@ -1,7 +1,10 @@
+import { randomBytes } from 'node:crypto';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Ajv } from 'ajv';
 import { describe, expect, it } from 'vitest';
 import { envelopeSchema, resultSchemas } from '../../src/cli/result-schemas.js';
+import { identityFromPrivateKey } from '../../src/core/keys/node-key.js';
 import { startAnvil } from '../support/anvil.js';
 import { runCli } from '../support/cli.js';
 import { aLocalWorkspace, anvilMissing } from '../support/local-stack.js';
@@ -88,17 +91,73 @@ describe('every --json result matches its published schema', () => {
       '--dry-run',
     ])) as {
       validators: number;
+      order: string;
+      oldAddress: string;
+      warnings: string[];
       newAddress: string | null;
-      steps: { id: string; quorum: { setSize: number; setSizeAfter: number; quorumAfter: number } }[];
+      steps: {
+        id: string;
+        outcome: string;
+        quorum: { setSize: number; setSizeAfter: number; quorumAfter: number };
+      }[];
     };
-    // Three validators: four while both keys are in, and ceil(2·4/3) = 3 of them must stay online
+    // Three validators: in-first would leave 2 of 4 online while pds restarts (3 needed), so the
+    // old key goes out first (3 -> 2) and the new one comes in (2 -> 3, ceil(2·3/3) = 2 online)
     expect(plan.validators).toBe(3);
     expect(plan.newAddress).toBeNull();
+    expect(plan.order).toBe('out-first');
+    expect(plan.steps.map((step) => step.id)).toEqual([
+      'allowlists',
+      'vote-out',
+      'move',
+      'vote-in',
+      'finish',
+    ]);
     expect(plan.steps.find((step) => step.id === 'vote-in')!.quorum).toMatchObject({
-      setSize: 3,
-      setSizeAfter: 4,
-      quorumAfter: 3,
+      setSize: 2,
+      setSizeAfter: 3,
+      quorumAfter: 2,
     });
+
+    // Given the record of a rotation started before there were two orders (no `order`)
+    const fresh = identityFromPrivateKey(randomBytes(32));
+    const publicKey = (await readFile(join(dir, 'nodes/pds/key.pub'), 'utf8')).trim().replace(/^0x/, '');
+    await writeFile(
+      join(dir, 'rotate-state.json'),
+      JSON.stringify({
+        version: 1,
+        kind: 'validator',
+        network: 'peruri-pilot',
+        chainId: 0,
+        node: 'pds',
+        old: { address: plan.oldAddress, publicKey },
+        new: { address: fresh.address, publicKey: fresh.publicKey, keyFile: null },
+        done: ['allowlists', 'vote-in'],
+        proposals: [],
+        startedAt: new Date().toISOString(),
+      }),
+    );
+    // Then a dry run shows it resuming in-first, where it stopped
+    const resumed = (await expectJsonShape('rotate-key', [
+      'rotate-key',
+      '--dir',
+      dir,
+      '--node',
+      'pds',
+      '--dry-run',
+    ])) as typeof plan;
+    expect(resumed.order).toBe('in-first');
+    expect(resumed.steps.map((step) => [step.id, step.outcome])).toEqual([
+      ['allowlists', 'already done'],
+      ['vote-in', 'already done'],
+      ['move', 'would run'],
+      ['vote-out', 'would run'],
+      ['finish', 'would run'],
+    ]);
+    // And says that its move would be refused: 2 of 4 online while pds restarts, 3 needed
+    expect(resumed.warnings).toContain(
+      'move: while pds restarts: 2 of 4 validators online, ceil(2·4/3) = 3 needed; a run refuses this step.',
+    );
   });
 
   it('snapshot and restore', async () => {

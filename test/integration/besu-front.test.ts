@@ -66,6 +66,10 @@ describe('besu-front: a Besu IBFT 2.0 stand-in over anvil', () => {
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(network.voting.head).toBe(stalledAt);
     expect(network.stallReason()).toBe('2 of 4 validators online, 3 needed (ceil(2N/3))');
+    expect(network.stalls.at(-1)).toMatchObject({
+      head: stalledAt,
+      reason: '2 of 4 validators online, 3 needed (ceil(2N/3))',
+    });
     await expect(rpcRequest(b.url, 'eth_blockNumber', [], { timeoutMs: 1_000 })).rejects.toThrow();
   });
 

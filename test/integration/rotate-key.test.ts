@@ -24,6 +24,8 @@ interface RotateEnvelope {
   status: number;
   result?: {
     dryRun: boolean;
+    order?: string;
+    orderReason?: string;
     oldAddress: string;
     newAddress: string | null;
     archivedKey: string | null;
@@ -72,6 +74,19 @@ function sampleBlocks(chain: BesuNetwork): { stop(): { at: number; head: number 
   };
 }
 
+/**
+ * The validator sets the chain went through from block `from` to its head, each listed once, in
+ * order (what ibft_getValidatorsByBlockNumber answers block by block).
+ */
+function setsSince(chain: BesuNetwork, from: number): string[][] {
+  const sets: string[][] = [];
+  for (let block = from; block <= chain.voting.head; block++) {
+    const set = chain.voting.validatorsAt(block)!;
+    if (sets.at(-1)?.join() !== set.join()) sets.push(set);
+  }
+  return sets;
+}
+
 /** The longest time the head stood still, in ms. */
 function longestStall(samples: { at: number; head: number }[]): number {
   let longest = 0;
@@ -98,12 +113,13 @@ describeRequiring(
       await dockerd?.stop();
     }, 60_000);
 
-    it('rotates a validator key: new key in, node moved, old key out, votes discarded, blocks throughout', async () => {
+    it('rotates a validator key out-first: old key out, node moved, new key in, votes discarded, blocks throughout', async () => {
       const bed = await aRotationBed();
       await deployNodes(bed);
       const oldAddress = bed.address('validator-1');
       const genesisBefore = await readFile(join(bed.dir, 'genesis.json'), 'utf8');
       const headBefore = bed.chain.voting.head;
+      const stallsBefore = bed.chain.stalls.length;
 
       // When validator-1's key is rotated while the chain runs
       const sampler = sampleBlocks(bed.chain);
@@ -113,15 +129,24 @@ describeRequiring(
       expect(run.exitCode, run.stdout + run.stderr).toBe(0);
       const newAddress = envelope.result!.newAddress!;
       expect(envelope.result!.oldAddress).toBe(oldAddress);
+      // Four validators: in-first would leave 3 of 5 online while validator-1 restarts, so out-first
+      expect(envelope.result!.order).toBe('out-first');
       expect(envelope.result!.steps.map((step) => [step.id, step.outcome])).toEqual([
         ['allowlists', 'done'],
-        ['vote-in', 'done'],
-        ['move', 'done'],
         ['vote-out', 'done'],
+        ['move', 'done'],
+        ['vote-in', 'done'],
         ['finish', 'done'],
       ]);
-      // (the vote in needs floor(4/2)+1 = 3 of the 4, the vote out floor(5/2)+1 = 3 of 5)
-      expect(envelope.result!.steps[1]!.quorum?.votesNeeded).toBe(3);
+      // (the vote out needs floor(4/2)+1 = 3 of the 4, validator-1 voting too; the vote in floor(3/2)+1 = 2 of 3)
+      expect(envelope.result!.steps[1]!.quorum).toMatchObject({
+        votesNeeded: 3,
+        voters: ['validator-2', 'validator-3', 'validator-4', 'validator-1'],
+      });
+      expect(envelope.result!.steps[3]!.quorum).toMatchObject({
+        votesNeeded: 2,
+        voters: ['validator-2', 'validator-3', 'validator-4'],
+      });
       expect(envelope.result!.steps[2]!.detail).toContain('admin_nodeInfo confirms it');
 
       // Then the chain's validator set holds the new key and not the old one
@@ -139,9 +164,20 @@ describeRequiring(
         front.calls.includes('ibft_discardValidatorVote'),
       );
       expect(discards.length).toBeGreaterThanOrEqual(3);
-      // And blocks kept coming: the head advanced, and stood still at most while validator-1 restarted
+      // And the set went 4 -> 3 -> 4: the old key out before the new one in, never both in
+      const sets = setsSince(bed.chain, headBefore);
+      expect(sets.map((set) => set.length)).toEqual([4, 3, 4]);
+      expect(sets[0]).toContain(oldAddress);
+      expect(sets[1]).not.toContain(oldAddress);
+      expect(sets[1]).not.toContain(newAddress);
+      expect(sets[2]).toEqual([...sets[1]!, newAddress].sort());
+      // And blocks kept coming throughout: no block attempt of the model (one every 200 ms) found
+      // fewer than ceil(2N/3) validators online, the move and every rolling restart included (the
+      // in-first order made 3 of 5 here while validator-1 restarted), and the head, sampled every
+      // 100 ms, never stood still for 3 s
+      expect(bed.chain.stalls.slice(stallsBefore)).toEqual([]);
       expect(samples.at(-1)!.head).toBeGreaterThan(headBefore + 20);
-      expect(longestStall(samples)).toBeLessThan(10_000);
+      expect(longestStall(samples)).toBeLessThan(3_000);
 
       // And the workspace is valid, genesis unchanged, the rotation recorded and the record of progress gone
       const validate = await runCli(['validate', '--dir', bed.dir]);
@@ -218,14 +254,24 @@ describeRequiring(
       expect(await snapshotTree(bed.dir)).toEqual(workspaceBefore);
       bed.chain.voting.discard(v3.address, stranger);
 
-      // Given one of the four validators stopped (3 of 4 still make blocks, 3 of 5 would not)
+      // Given one of the four validators stopped (3 of 4 still make blocks; 3 of 5 would not, and
+      // neither would 2 of 4 while a rolling restart takes another one down)
       await bed.followed.fronts.get('validator-4')!.stop();
       const quorum = await bed.cli(['rotate-key', '--node', 'validator-2', '--json']);
       expect(quorum.exitCode, quorum.stdout).toBe(5);
       const broken = parse(quorum.stdout);
       expect(broken.error).toMatchObject({ code: 'PC_QUORUM_AT_RISK' });
-      expect(broken.error!.message).toContain('3 of 5 validators would be online, ceil(2·5/3) = 4 needed');
-      expect(broken.error!.details.join('\n')).toContain('offline: validator-4');
+      expect(broken.error!.message).toBe(
+        'Refused: neither order of the rotation keeps ceil(2N/3) of the 4 validators online at every step',
+      );
+      const why = broken.error!.details.join('\n');
+      expect(why).toContain('offline: validator-4');
+      expect(why).toContain(
+        'in-first: allowlists: while each validator restarts: 2 of 4 validators online, ceil(2·4/3) = 3 needed; vote-in: once the new key is in, before it runs: 3 of 5 validators online, ceil(2·5/3) = 4 needed',
+      );
+      expect(why).toContain(
+        'out-first: allowlists: while each validator restarts: 2 of 4 validators online, ceil(2·4/3) = 3 needed; finish: while each validator restarts: 2 of 4 validators online, ceil(2·4/3) = 3 needed',
+      );
       expect(await snapshotTree(bed.dir)).toEqual(workspaceBefore);
       await bed.followed.fronts.get('validator-4')!.start();
 
@@ -235,14 +281,29 @@ describeRequiring(
       const plan = parse(dry.stdout).result!;
       // Then it shows the arithmetic and who votes, and touched nothing
       expect(plan.dryRun).toBe(true);
-      expect(plan.steps.map((step) => step.outcome)).toEqual(Array(5).fill('would run'));
+      expect(plan.order).toBe('out-first');
+      expect(plan.steps.map((step) => [step.id, step.outcome])).toEqual([
+        ['allowlists', 'would run'],
+        ['vote-out', 'would run'],
+        ['move', 'would run'],
+        ['vote-in', 'would run'],
+        ['finish', 'would run'],
+      ]);
       expect(plan.steps[1]!.quorum).toMatchObject({
         votesNeeded: 3,
-        voters: ['validator-1', 'validator-2', 'validator-3', 'validator-4'],
+        voters: ['validator-1', 'validator-3', 'validator-4', 'validator-2'],
+      });
+      expect(plan.steps[3]!.quorum).toMatchObject({
+        votesNeeded: 2,
+        voters: ['validator-1', 'validator-3', 'validator-4'],
       });
       const human = await bed.cli(['rotate-key', '--node', 'validator-2', '--dry-run']);
+      expect(human.stdout).toContain(
+        'Order: out-first (old key out, node moved, new key in): in-first would stop blocks (move: while validator-2 restarts: 3 of 5 validators online, ceil(2·5/3) = 4 needed)',
+      );
       expect(human.stdout).toContain('floor(4/2)+1 = 3 votes needed');
-      expect(human.stdout).toContain('while validator-2 restarts, 3 of 5 validators are online, 4 needed');
+      expect(human.stdout).toContain('floor(3/2)+1 = 2 votes needed');
+      expect(human.stdout).toContain('while validator-2 restarts: 3 of 3 online, ceil(2·3/3) = 2 needed');
       expect(await snapshotTree(bed.dir)).toEqual(workspaceBefore);
       expect(await snapshotTree(bed.installDir)).toEqual(machinesBefore);
       expect(bed.chain.voting.validators).toEqual([...bed.chain.voting.validatorsAt(0)!]);
@@ -253,7 +314,7 @@ describeRequiring(
       await deployNodes(bed);
       const oldAddress = bed.address('validator-2');
 
-      // Given validator-2 becomes unreachable once the new key has been voted in
+      // Given validator-2 becomes unreachable during its move, once the old key has been voted out
       const freezer = setInterval(() => {
         void readFile(join(bed.dir, 'rotate-state.json'), 'utf8')
           .then((text) => {
@@ -270,11 +331,14 @@ describeRequiring(
       expect(failed.exitCode, failed.stdout).toBe(4);
       expect(parse(failed.stdout).error).toMatchObject({ code: 'PC_NODE_UNHEALTHY' });
       const state = JSON.parse(await readFile(join(bed.dir, 'rotate-state.json'), 'utf8')) as {
+        order: string;
         done: string[];
         new: { address: string };
       };
-      expect(state.done).toEqual(['allowlists', 'vote-in']);
-      expect(bed.chain.voting.validators).toContain(state.new.address);
+      expect(state.order).toBe('out-first');
+      expect(state.done).toEqual(['allowlists', 'vote-out']);
+      expect(bed.chain.voting.validators).not.toContain(oldAddress);
+      expect(bed.chain.voting.validators).toHaveLength(3);
 
       // When the node is back and the rotation is run again
       bed.followed.thaw('validator-2');
@@ -284,9 +348,9 @@ describeRequiring(
       // Then it continued where it stopped and completed
       expect(result.steps.map((step) => [step.id, step.outcome])).toEqual([
         ['allowlists', 'already done'],
-        ['vote-in', 'already done'],
+        ['vote-out', 'already done'],
         ['move', 'done'],
-        ['vote-out', 'done'],
+        ['vote-in', 'done'],
         ['finish', 'done'],
       ]);
       expect(result.newAddress).toBe(state.new.address);

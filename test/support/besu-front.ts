@@ -66,7 +66,18 @@ export interface BesuNetwork {
   waitForBlock(blockNumber: number, timeoutMs?: number): Promise<void>;
   /** Why the last block attempt made no block, if it did not. */
   stallReason(): string | undefined;
+  /** Every block attempt that made no block (fewer than ceil(2N/3) online), in order. */
+  readonly stalls: readonly StalledAttempt[];
   stop(): Promise<void>;
+}
+
+/** A block attempt that made no block. */
+export interface StalledAttempt {
+  /** Date.now() of the attempt. */
+  at: number;
+  /** The head it could not build on. */
+  head: number;
+  reason: string;
 }
 
 interface JsonRpcRequest {
@@ -96,6 +107,7 @@ export async function startBesuNetwork(options: BesuNetworkOptions): Promise<Bes
   const voting = new IbftVoting(options.validators, options.epochLength ?? 30_000);
   const nodes: BesuFront[] = [];
   let stall: string | undefined;
+  const stalls: StalledAttempt[] = [];
   let stopped = false;
   let ticking = false;
 
@@ -107,6 +119,7 @@ export async function startBesuNetwork(options: BesuNetworkOptions): Promise<Bes
       const produced = voting.produceBlock(online);
       if ('stalled' in produced) {
         stall = produced.reason;
+        stalls.push({ at: Date.now(), head: voting.head, reason: produced.reason });
         return;
       }
       stall = undefined;
@@ -138,6 +151,7 @@ export async function startBesuNetwork(options: BesuNetworkOptions): Promise<Bes
       }
     },
     stallReason: () => stall,
+    stalls,
     stop: async () => {
       if (stopped) return;
       stopped = true;

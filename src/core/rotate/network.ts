@@ -152,36 +152,44 @@ export class RotationNetwork {
   }
 
   /**
-   * Refuses the step unless the chain makes blocks and the validators online after the step reach
-   * ceil(2N/3) of the set after it.
+   * Refuses the step unless the chain makes blocks and the validators online at the step's
+   * tightest moment reach ceil(2N/3) of the set then.
    * @param step - its name, for the message
    * @param observation - what {@link observe} found
-   * @param after - the set's size and the validators online once the step is done
+   * @param tightest - the moment in words (`while v2 restarts`), the set's size and the validators online then
    * @throws RefusedError (PC_QUORUM_AT_RISK) with the arithmetic; nothing was changed by the step
    */
-  requireQuorum(step: string, observation: Observation, after: { setSize: number; online: number }): void {
-    const assessment = assessQuorum(step, after.online, after.setSize);
-    const details = [
-      `validator set now: ${observation.set.length} (${observation.set.join(', ') || 'unknown'})`,
-      `online: ${[...observation.online.keys()].join(', ') || 'none'}`,
-      ...[...observation.offline].map(([name, reason]) => `offline: ${name}: ${reason}`),
-      assessment.text,
-    ];
-    if (!observation.producing || observation.set.length === 0) {
-      throw new RefusedError(ErrorCodes.QUORUM_AT_RISK, `Refused before ${step}: the chain makes no blocks`, {
-        details,
-        hint: 'Bring the validators back (`peruri-chain status` shows them) and re-run rotate-key; it resumes here.',
-      });
-    }
+  requireQuorum(
+    step: string,
+    observation: Observation,
+    tightest: { when: string; setSize: number; online: number },
+  ): void {
+    this.requireProducing(step, observation);
+    const assessment = assessQuorum(tightest.when, tightest.online, tightest.setSize);
     if (!assessment.ok) {
       throw new RefusedError(
         ErrorCodes.QUORUM_AT_RISK,
-        `Refused before ${step}: ${after.online} of ${after.setSize} validators would be online, ceil(2·${after.setSize}/3) = ${bftQuorum(after.setSize)} needed`,
+        `Refused before ${step}: ${tightest.when}, ${tightest.online} of ${tightest.setSize} validators would be online, ceil(2·${tightest.setSize}/3) = ${bftQuorum(tightest.setSize)} needed`,
         {
-          details,
+          details: [...describeObservation(observation), assessment.text],
           hint: 'Bring the offline validators back (`peruri-chain status` shows them) and re-run rotate-key; it resumes here.',
         },
       );
+    }
+  }
+
+  /**
+   * Refuses the step unless the chain makes blocks and its validator set is known.
+   * @param step - its name, for the message
+   * @param observation - what {@link observe} found
+   * @throws RefusedError (PC_QUORUM_AT_RISK)
+   */
+  requireProducing(step: string, observation: Observation): void {
+    if (!observation.producing || observation.set.length === 0) {
+      throw new RefusedError(ErrorCodes.QUORUM_AT_RISK, `Refused before ${step}: the chain makes no blocks`, {
+        details: describeObservation(observation),
+        hint: 'Bring the validators back (`peruri-chain status` shows them) and re-run rotate-key; it resumes here.',
+      });
     }
   }
 
@@ -321,6 +329,18 @@ export class RotationNetwork {
     this.forwards.clear();
     await this.pool.closeAll();
   }
+}
+
+/**
+ * What an observation found, one line each: the set, the nodes online, the offline ones and why.
+ * @param observation - what {@link RotationNetwork.observe} found
+ */
+export function describeObservation(observation: Observation): string[] {
+  return [
+    `validator set now: ${observation.set.length} (${observation.set.join(', ') || 'unknown'})`,
+    `online: ${[...observation.online.keys()].join(', ') || 'none'}`,
+    ...[...observation.offline].map(([name, reason]) => `offline: ${name}: ${reason}`),
+  ];
 }
 
 /**

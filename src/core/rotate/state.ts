@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { ErrorCodes, InputError } from '../errors.js';
 import { ROTATE_STATE_FILE } from '../workspace/layout.js';
 import { readOptional } from '../workspace/read-optional.js';
-import type { ValidatorRotationStep } from './plan.js';
+import type { RotationOrder, ValidatorRotationStep } from './plan.js';
 
 /** Proposals this rotation made (`ibft_proposeValidatorVote`) and has not discarded yet. */
 export interface RecordedProposal {
@@ -24,6 +24,8 @@ export interface ValidatorRotationState {
   old: { address: string; publicKey: string };
   /** `keyFile`: workspace-relative, 0600, until it replaces the node's key; null for an HSM-held key. */
   new: { address: string; publicKey: string; keyFile: string | null };
+  /** The order chosen when the rotation started; records written before there was a choice lack it: in-first. */
+  order?: RotationOrder;
   done: ValidatorRotationStep[];
   proposals: RecordedProposal[];
   /** Where the old key went, once archived (workspace-relative). */

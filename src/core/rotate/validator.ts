@@ -37,10 +37,15 @@ import { readKeyRotations, writeKeyRotations } from '../workspace/rotations.js';
 import { completeAccounts, completeIdentities } from '../workspace/validate.js';
 import { applyWorkspaceChanges } from '../workspace/write.js';
 import type { SshAuth } from '../../io/ssh.js';
-import { RotationNetwork } from './network.js';
+import { RotationNetwork, describeObservation } from './network.js';
 import {
-  VALIDATOR_ROTATION_STEPS,
+  ROTATION_ORDERS,
+  ROTATION_ORDER_STEPS,
   planValidatorRotation,
+  votesNeeded,
+  type RotationOrder,
+  type TightestMoment,
+  type ValidatorRotationPlan,
   type ValidatorRotationPlanStep,
   type ValidatorRotationStep,
 } from './plan.js';
@@ -89,9 +94,10 @@ export interface RotationStepReport {
     setSize: number;
     setSizeAfter: number;
     quorumAfter: number;
+    /** The moment of the step with the fewest validators online, and the quorum then. */
+    tightest: TightestMoment;
     votesNeeded?: number;
     voters?: string[];
-    pause?: string;
   };
 }
 
@@ -108,6 +114,10 @@ export interface RotateKeyResult {
   newAddress: string | null;
   /** Validators before the rotation (validator rotations). */
   validators?: number;
+  /** The order of a validator rotation: new key in first, or old key out first. */
+  order?: RotationOrder;
+  /** Why that order, with the quorum arithmetic of both. */
+  orderReason?: string;
   steps: RotationStepReport[];
   /** Where the old key was archived, encrypted (workspace-relative). */
   archivedKey: string | null;
@@ -130,7 +140,10 @@ interface Run {
   deployState: DeployState;
   network: RotationNetwork;
   targetOptions: TargetOptions;
-  plan: ValidatorRotationPlanStep[];
+  /** The plan for the validators found online; set by the first step. */
+  plan: ValidatorRotationPlan;
+  /** The order followed; set by the first step. */
+  order: RotationOrder;
   reports: RotationStepReport[];
   warnings: string[];
   /** The validator nodes and the address each had before the rotation. */
@@ -141,11 +154,15 @@ const DEFAULT_UNIT_DIR = '/etc/systemd/system';
 
 /**
  * Builds the steps that rotate a validator's node key through IBFT 2.0 voting: allowlist the new
- * enode on every node, vote the new key in on the validators (`ibft_proposeValidatorVote`), move
- * the node onto it, vote the old key out, discard the votes, and drop the old enode. Before every
- * step the validators are probed and the step is refused when fewer than ceil(2N/3) would be
- * online after it, or when validators hold votes this rotation did not make. Progress is recorded
- * in `rotate-state.json` after every step, so a re-run resumes.
+ * enode on every node, then in-first (vote the new key in on the validators with
+ * `ibft_proposeValidatorVote`, move the node onto it, vote the old key out) or out-first (vote the
+ * old key out, move the node while it is no validator, vote the new key in), whichever keeps
+ * ceil(2N/3) of the validators online at every step (in-first when both do), discard the votes,
+ * and drop the old enode. The first step probes the validators, chooses the order (a resumed
+ * rotation follows the one it recorded) and refuses when none keeps the quorum; before every step
+ * the validators are probed again and the step is refused when fewer than ceil(2N/3) of the set of
+ * its tightest moment would be online, or when validators hold votes this rotation did not make.
+ * Progress and the order are recorded in `rotate-state.json` after every step, so a re-run resumes.
  * @param options - workspace, node, SSH login, secrets, limits
  * @returns the steps for a renderer and the context whose `result` the last step sets
  * @throws InputError for a node that is not a validator, or a workspace with key problems;
@@ -204,16 +221,22 @@ export async function prepareValidatorRotation(
   if (knownNew && validators.some((validator) => validator.address === knownNew) && !resumed) {
     throw new InputError(ErrorCodes.KEY_INVALID, `--public-key is already the key of a validator`);
   }
-  const plan = planValidatorRotation({
-    node: node.name,
-    validators,
-    oldAddress: oldIdentity.address,
-    newAddress: knownNew ?? '(new key)',
-  }).steps;
+  const planFor = (offline: readonly string[]) =>
+    planValidatorRotation({
+      node: node.name,
+      validators,
+      oldAddress: oldIdentity.address,
+      newAddress: knownNew ?? '(new key)',
+      offline,
+      ...(resumed ? { order: resumed.order ?? 'in-first' } : {}),
+    });
+  // The dry run connects to nothing, so it plans as if every validator were online.
+  const plan = planFor([]);
   const done = new Set(resumed?.done ?? []);
   const context: RotateKeyContext = {};
 
   if (options.dryRun) {
+    if (!plan.order) throw noOrder(plan, []);
     return {
       context,
       steps: [
@@ -229,7 +252,9 @@ export async function prepareValidatorRotation(
               oldAddress: oldIdentity.address,
               newAddress: knownNew,
               validators: validators.length,
-              steps: plan.map((step) => report(step, done.has(step.id) ? 'already done' : 'would run')),
+              order: plan.order,
+              orderReason: plan.reason,
+              steps: plan.steps.map((step) => report(step, done.has(step.id) ? 'already done' : 'would run')),
               archivedKey: resumed?.archivedKey ?? null,
               stateFile: null,
               warnings: [
@@ -237,9 +262,10 @@ export async function prepareValidatorRotation(
                 ...(resumed
                   ? [`A rotation of ${node.name} is under way (${ROTATE_STATE_FILE}); a run resumes it.`]
                   : []),
-                ...plan
-                  .filter((step) => step.pause && !done.has(step.id))
-                  .map((step) => `${step.id}: ${step.pause!}`),
+                // Only a recorded order can hold such steps: a chosen one has none.
+                ...plan.steps
+                  .filter((step) => step.problem && !done.has(step.id))
+                  .map((step) => `${step.id}: ${step.problem!}; a run refuses this step.`),
               ],
             };
           },
@@ -295,12 +321,18 @@ export async function prepareValidatorRotation(
     network,
     targetOptions,
     plan,
+    order: plan.order ?? 'in-first',
     reports: [],
     warnings: [...workspace.specWarnings],
     validators,
   };
-  const guarded = (title: string, body: () => Promise<void>): Step<RotateKeyContext> => ({
+  const guarded = (
+    title: string,
+    body: () => Promise<void>,
+    skip?: () => string | false,
+  ): Step<RotateKeyContext> => ({
     title,
+    ...(skip ? { skip } : {}),
     run: async () => {
       try {
         await body();
@@ -310,43 +342,12 @@ export async function prepareValidatorRotation(
       }
     },
   });
-  const steps: Step<RotateKeyContext>[] = [
-    guarded(
-      `Connect to ${[...new Set(network.targets.map((target) => machineName(target.machine)))].join(', ')}; check pending votes and quorum`,
+  const runStep = (id: ValidatorRotationStep, order?: RotationOrder): Step<RotateKeyContext> => {
+    const action = plan.orders[order ?? 'in-first'].steps.find((step) => step.id === id)!.action;
+    return guarded(
+      order ? `${id} (${order}): ${action}` : action,
       async () => {
-        for (const target of network.targets) await network.pool.get(target.machine);
-        await refuseForeignVotes(run, resumed?.proposals ?? []);
-        // The tightest moment is while both keys are in (N+1) and the new one is not running yet:
-        // refuse now, before anything changes, if the validators online could not carry it.
-        // A resumed rotation past its move has the node on the new key already.
-        const moved = resumed?.done.includes('move') ?? false;
-        const observation = await network.observe((name) =>
-          name === node.name && moved
-            ? resumed!.new.address
-            : validators.find((validator) => validator.node === name)!.address,
-        );
-        const newIn = knownNew !== null && observation.set.includes(knownNew);
-        const online = onlineIn(observation.set, observation.online);
-        network.requireQuorum(
-          newIn
-            ? 'the rotation'
-            : `the rotation (${observation.set.length + 1} validators while both keys are in)`,
-          observation,
-          { setSize: observation.set.length + (newIn ? 0 : 1), online: online.length },
-        );
-      },
-    ),
-    guarded(
-      resumed
-        ? `Resume the rotation of ${node.name} (done: ${[...done].join(', ') || 'nothing'})`
-        : `Make the new key of ${node.name}`,
-      async () => {
-        if (!resumed) run.state = await startRotation(run, node.name, oldIdentity, requested);
-      },
-    ),
-    ...VALIDATOR_ROTATION_STEPS.map((id) =>
-      guarded(plan.find((step) => step.id === id)!.action, async () => {
-        const planned = plan.find((step) => step.id === id)!;
+        const planned = run.plan.steps.find((step) => step.id === id)!;
         if (run.state.done.includes(id)) {
           run.reports.push(report(planned, 'already done'));
           return;
@@ -357,8 +358,61 @@ export async function prepareValidatorRotation(
           await writeRotationState(dir, run.state);
         }
         run.reports.push(report(planned, 'done', detail));
-      }),
+      },
+      order ? () => (run.order === order ? false : `this rotation runs ${run.order}`) : undefined,
+    );
+  };
+  const steps: Step<RotateKeyContext>[] = [
+    guarded(
+      `Connect to ${[...new Set(network.targets.map((target) => machineName(target.machine)))].join(', ')}; check pending votes and quorum`,
+      async () => {
+        for (const target of network.targets) await network.pool.get(target.machine);
+        await refuseForeignVotes(run, resumed?.proposals ?? []);
+        // Choose the order (or follow the recorded one) for the validators online now, and refuse
+        // before anything changes if no step left to run can keep a quorum online.
+        const moved = resumed?.done.includes('move') ?? false;
+        const observation = await network.observe((name) =>
+          name === node.name && moved
+            ? resumed!.new.address
+            : validators.find((validator) => validator.node === name)!.address,
+        );
+        network.requireProducing('the rotation', observation);
+        const offline = validators
+          .map((validator) => validator.node)
+          .filter((name) => !observation.online.has(name));
+        run.plan = planFor(offline);
+        if (!run.plan.order) throw noOrder(run.plan, describeObservation(observation));
+        run.order = run.plan.order;
+        const left = run.plan.steps.filter((step) => step.problem && !done.has(step.id));
+        if (left.length > 0) {
+          throw new RefusedError(
+            ErrorCodes.QUORUM_AT_RISK,
+            `Refused: the ${run.order} rotation under way cannot keep ceil(2N/3) of the validators online at every step left`,
+            {
+              details: [
+                ...describeObservation(observation),
+                ...left.map((step) => `${step.id}: ${step.problem!}`),
+              ],
+              hint: 'Bring the offline validators back (`peruri-chain status` shows them) and re-run rotate-key; it resumes here.',
+            },
+          );
+        }
+      },
     ),
+    guarded(
+      resumed
+        ? `Resume the rotation of ${node.name} (done: ${[...done].join(', ') || 'nothing'})`
+        : `Make the new key of ${node.name}`,
+      async () => {
+        if (!resumed) run.state = await startRotation(run, node.name, oldIdentity, requested, run.order);
+      },
+    ),
+    runStep('allowlists'),
+    // Both orders' middle steps are listed; the order chosen by the first step skips the others.
+    ...ROTATION_ORDERS.flatMap((order) =>
+      ROTATION_ORDER_STEPS[order].slice(1, -1).map((id) => runStep(id, order)),
+    ),
+    runStep('finish'),
     {
       title: 'Close the connections',
       run: async (ctx) => {
@@ -372,6 +426,8 @@ export async function prepareValidatorRotation(
           oldAddress: run.state.old.address,
           newAddress: run.state.new.address,
           validators: validators.length,
+          order: run.order,
+          orderReason: run.plan.reason,
           steps: run.reports,
           archivedKey: run.state.archivedKey ?? null,
           stateFile: null,
@@ -397,11 +453,26 @@ function report(
       setSize: step.setSize,
       setSizeAfter: step.setSizeAfter,
       quorumAfter: step.quorumAfter,
+      tightest: step.tightest,
       ...(step.votesNeeded !== undefined ? { votesNeeded: step.votesNeeded } : {}),
       ...(step.voters ? { voters: step.voters } : {}),
-      ...(step.pause ? { pause: step.pause } : {}),
     },
   };
+}
+
+/** The refusal when neither order keeps a quorum online at every step, with both orders' arithmetic. */
+function noOrder(plan: ValidatorRotationPlan, found: string[]): RefusedError {
+  return new RefusedError(
+    ErrorCodes.QUORUM_AT_RISK,
+    `Refused: neither order of the rotation keeps ceil(2N/3) of the ${plan.validators} validators online at every step`,
+    {
+      details: [
+        ...found,
+        ...ROTATION_ORDERS.map((order) => `${order}: ${plan.orders[order].problems.join('; ')}`),
+      ],
+      hint: 'Bring the offline validators back (`peruri-chain status` shows them) and re-run rotate-key. With fewer than three validators no restart keeps the chain producing blocks.',
+    },
+  );
 }
 
 /**
@@ -434,6 +505,7 @@ async function startRotation(
   nodeName: string,
   old: NodeIdentity,
   publicKey: string | undefined,
+  order: RotationOrder,
 ): Promise<ValidatorRotationState> {
   const { dir, spec } = run;
   let identity: NodeIdentity;
@@ -467,6 +539,7 @@ async function startRotation(
     node: nodeName,
     old: { address: old.address, publicKey: old.publicKey },
     new: { address: identity.address, publicKey: identity.publicKey, keyFile },
+    order,
     done: [],
     proposals: [],
     startedAt: new Date().toISOString(),
@@ -559,10 +632,12 @@ async function rollOut(run: Run): Promise<string> {
     if (target.node.role === 'validator') {
       const observation = await network.observe(addressOf(run));
       const online = onlineIn(observation.set, observation.online);
-      // Before each restart, the chain must make blocks with a quorum online (this node included).
+      // While it restarts, the others of the set as it is now must make blocks on their own.
+      const counted = online.includes(addressOf(run)(target.node.name)) ? 1 : 0;
       network.requireQuorum(`restarting ${target.node.name}`, observation, {
+        when: `while ${target.node.name} restarts`,
         setSize: observation.set.length,
-        online: online.length,
+        online: online.length - counted,
       });
     }
     const outcome = await network.deployNode(target, run.deployState);
@@ -582,17 +657,32 @@ async function vote(run: Run, subject: string, add: boolean): Promise<string> {
   const names = run.network.validators.map((target) => target.node.name);
   if (present !== add) {
     await refuseForeignVotes(run, state.proposals);
-    const online = onlineIn(observation.set, observation.online);
-    const setAfter = observation.set.length + (add ? 1 : -1);
-    // The new key is not running yet when it is voted in; the old one no longer runs when voted out.
-    const onlineAfter = online.filter((address) => address !== subject).length;
+    const setAfter = add
+      ? [...observation.set, subject]
+      : observation.set.filter((address) => address !== subject);
+    // Online after the vote: the running keys of the new set (in-first's new key does not run yet;
+    // out-first's does, and its old key stops counting once it is out).
+    const onlineAfter = onlineIn(setAfter, observation.online);
     network.requireQuorum(add ? 'vote-in' : 'vote-out', observation, {
-      setSize: setAfter,
-      online: onlineAfter,
+      when: add ? 'once the new key is in' : 'once the old key is out',
+      setSize: setAfter.length,
+      online: onlineAfter.length,
     });
+    // The voters are the online validators of the set the vote is cast in (a key may vote itself out).
     const voters = [...observation.online.entries()]
       .filter(([, address]) => observation.set.includes(address))
       .map(([name]) => name);
+    const needed = votesNeeded(observation.set.length);
+    if (voters.length < needed) {
+      throw new RefusedError(
+        ErrorCodes.QUORUM_AT_RISK,
+        `Refused before ${add ? 'vote-in' : 'vote-out'}: ${voters.length} validator(s) online to vote, floor(${observation.set.length}/2)+1 = ${needed} votes needed`,
+        {
+          details: describeObservation(observation),
+          hint: 'A vote that cannot pass would stay pending: bring the offline validators back and re-run rotate-key; it resumes here.',
+        },
+      );
+    }
     // Recorded before the first call, so a re-run after a crash knows these votes as its own.
     const proposal = state.proposals.find((entry) => entry.subject === subject && entry.add === add);
     if (proposal) proposal.nodes = [...new Set([...proposal.nodes, ...voters])];
@@ -632,8 +722,8 @@ async function vote(run: Run, subject: string, add: boolean): Promise<string> {
 async function moveNode(run: Run): Promise<string> {
   const { dir, state, network } = run;
   const observation = await network.observe(addressOf(run));
-  const online = onlineIn(observation.set, observation.online);
-  if (!observation.set.includes(state.new.address)) {
+  network.requireProducing('move', observation);
+  if (run.order === 'in-first' && !observation.set.includes(state.new.address)) {
     throw new RefusedError(
       ErrorCodes.VOTE_NOT_APPLIED,
       `${state.new.address} is not a validator: the node is not moved`,
@@ -642,8 +732,24 @@ async function moveNode(run: Run): Promise<string> {
       },
     );
   }
-  // After the move the node counts once, under its new key.
-  network.requireQuorum('move', observation, { setSize: observation.set.length, online: online.length });
+  if (run.order === 'out-first' && observation.set.includes(state.old.address)) {
+    throw new RefusedError(
+      ErrorCodes.VOTE_NOT_APPLIED,
+      `${state.old.address} is still a validator: the node is not moved`,
+      {
+        hint: 'Re-run rotate-key; it votes the old key out again.',
+      },
+    );
+  }
+  // While the node restarts neither of its keys runs: the other validators must make the blocks.
+  const others = onlineIn(observation.set, observation.online).filter(
+    (address) => address !== state.old.address && address !== state.new.address,
+  );
+  network.requireQuorum('move', observation, {
+    when: `while ${state.node} restarts`,
+    setSize: observation.set.length,
+    online: others.length,
+  });
   const keyPath = join(dir, nodeKeyFile(state.node));
   const current = await readOptional(keyPath);
   const currentAddress = current
