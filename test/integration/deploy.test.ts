@@ -6,6 +6,8 @@ import { afterAll, beforeAll, expect, it, onTestFinished } from 'vitest';
 import { stringify } from 'yaml';
 import { Ajv } from 'ajv';
 import { envelopeSchema, resultSchemas } from '../../src/cli/result-schemas.js';
+import { ADAPTER_NODE_OPTIONS } from '../../src/core/adapter-node-options.js';
+import { ADAPTER_TEST_IMAGE, importAdapterImage } from '../support/adapter-image.js';
 import { aBesuNetwork, type BesuNetwork } from '../support/besu-front.js';
 import { CLI, runCli } from '../support/cli.js';
 import {
@@ -50,7 +52,9 @@ interface InitNode {
 
 // Machine a runs validator-1 (docker) and the tx node (docker), b runs validator-2 (systemd), c the
 // adapter (systemd). Two validators: blocks need both (ceil(2N/3) = 2).
-async function aDeployBed(options: { image?: string } = {}): Promise<Bed> {
+async function aDeployBed(
+  options: { image?: string; serviceRuntime?: 'docker' | 'systemd' } = {},
+): Promise<Bed> {
   const systemd = await aFakeSystemd();
   const [a, b, c] = [
     await aRunningSshd({ env: systemd.env }),
@@ -109,7 +113,12 @@ async function aDeployBed(options: { image?: string } = {}): Promise<Bed> {
         ...(await ports()),
       },
     ],
-    service: { host: '127.0.0.1', ssh: ssh(c), adapterPort: await freePort(), runtime: 'systemd' },
+    service: {
+      host: '127.0.0.1',
+      ssh: ssh(c),
+      adapterPort: await freePort(),
+      runtime: options.serviceRuntime ?? 'systemd',
+    },
   };
   await writeFile(join(root, 'network.yaml'), stringify(spec));
   const dir = join(root, 'ws');
@@ -163,7 +172,7 @@ async function aDeployBed(options: { image?: string } = {}): Promise<Bed> {
           '--dir',
           dir,
           ...flags,
-          ...(args[0] === 'deploy' ? ['--adapter-command', CLI] : []),
+          ...(args[0] === 'deploy' ? ['--adapter-command', CLI, '--adapter-image', ADAPTER_TEST_IMAGE] : []),
           ...extra,
         ],
         {
@@ -375,6 +384,47 @@ describeRequiring(
       expect(human.stdout).toMatch(/tx\s+tx\s+.*UNHEALTHY/);
       expect(human.stderr).toContain('1 problem(s)');
     }, 400_000);
+
+    it('runs the adapter in a container of its pinned image: ready, bounded heap, secrets not in its configuration', async () => {
+      // Given a network whose service machine runs the adapter in Docker, and the adapter's image
+      // on that machine's engine
+      const bed = await aDeployBed({ serviceRuntime: 'docker' });
+      await importAdapterImage(dockerd!.socketPath);
+
+      // When the network is deployed
+      const deployed = await bed.cli(['deploy', '--accept-new-host-key', '--health-timeout', '60', '--json']);
+
+      // Then the adapter runs in its container from that image, on the host's network, with its
+      // folder mounted and the launchers' Node options, its secrets only in the mounted 0600 file
+      expect(deployed.exitCode, deployed.stdout + deployed.stderr).toBe(0);
+      expect(outcomes(parse(deployed.stdout))).toMatchObject({
+        'adapter-folder': 'changed',
+        'adapter-runtime': 'changed',
+      });
+      const container = await bed.docker.getContainer(`peruri-chain-${bed.network}-adapter`).inspect();
+      expect(container.State.Running).toBe(true);
+      expect(container.Config.Image).toBe(ADAPTER_TEST_IMAGE);
+      expect(container.HostConfig.NetworkMode).toBe('host');
+      expect(container.HostConfig.Binds).toEqual([`${bed.installDir}/service:${bed.installDir}/service`]);
+      expect(container.Config.Env).toContain(`NODE_OPTIONS=${ADAPTER_NODE_OPTIONS}`);
+      expect(JSON.stringify(container.Config)).not.toContain(bed.jwtSecret);
+      // And status finds it ready (its database and the chain answer its /ready)
+      const status = await bed.cli(['status', '--json']);
+      expect(status.exitCode, status.stdout + status.stderr).toBe(0);
+      expect(JSON.parse(status.stdout).result.adapter).toMatchObject({
+        state: 'running',
+        ready: true,
+        readyCheck: '/ready',
+        queueDepth: 0,
+      });
+      // And a second deploy leaves the container as it is
+      const again = await bed.cli(['deploy', '--health-timeout', '60', '--json']);
+      expect(again.exitCode, again.stdout + again.stderr).toBe(0);
+      expect(outcomes(parse(again.stdout))).toMatchObject({ 'adapter-runtime': 'unchanged' });
+      expect((await bed.docker.getContainer(container.Id).inspect()).State.StartedAt).toBe(
+        container.State.StartedAt,
+      );
+    }, 240_000);
 
     it('a dry run connects to nothing and writes nothing', async () => {
       const bed = await aDeployBed();

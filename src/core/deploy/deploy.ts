@@ -5,12 +5,12 @@ import { CONTRACT_NAMES } from '../contracts/artifacts.js';
 import { parseDeploymentsRecord } from '../contracts/record.js';
 import type { Step } from '../steps.js';
 import type { NetworkSpec } from '../spec/types.js';
-import { DEPLOY_STATE_FILE, KNOWN_HOSTS_FILE } from '../workspace/layout.js';
+import { DEPLOY_STATE_FILE } from '../workspace/layout.js';
 import { chooseKeystorePassword, type SuppliedSecret } from '../workspace/password.js';
 import { readOptional, readWorkspace } from '../workspace/read.js';
 import type { SshAuth } from '../../io/ssh.js';
 import { waitUntilHealthy } from './health.js';
-import { MachinePool, sshConnector, type MachineConnector } from './machines.js';
+import { MachinePool, workspaceConnector, type MachineConnector } from './machines.js';
 import { planDeploy, type DeployScope, type PlannedStep } from './plan.js';
 import { ensureFile, ensureFolder, ensureRuntime, lastLogLines, type RuntimeAccess } from './runtime.js';
 import { readDeployState, writeDeployState, type DeployState } from './state.js';
@@ -188,14 +188,7 @@ export async function prepareDeploy(
       return address;
     });
   const adapterEnv = adapter ? await adapterEnvironment(spec, dir, options, adapter) : undefined;
-  const connector =
-    options.connector ??
-    sshConnector({
-      auth: options.auth,
-      knownHostsFile: join(dir, KNOWN_HOSTS_FILE),
-      acceptNewHostKey: options.acceptNewHostKey,
-      ...(options.signal ? { signal: options.signal } : {}),
-    });
+  const connector = workspaceConnector(dir, options);
   const run: Run = {
     options,
     dir,

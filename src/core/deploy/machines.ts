@@ -1,5 +1,8 @@
+import { join } from 'node:path';
 import type { DockerEngine } from '../../io/docker.js';
+import { BugError } from '../errors.js';
 import type { RemoteMachine, SshAuth, TcpForwarder, UnixSocketDialer } from '../../io/ssh.js';
+import { KNOWN_HOSTS_FILE } from '../workspace/layout.js';
 import { machineName, type MachineAddress } from './targets.js';
 
 /** What deploy and status need from a machine: commands, files, forwarded ports, the Docker socket. */
@@ -37,6 +40,39 @@ export function sshConnector(options: SshConnectorOptions): MachineConnector {
       ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
     });
   };
+}
+
+/** What a command that reaches the machines takes from its flags. */
+export interface MachineAccessOptions {
+  /** Replaces SSH (tests). */
+  connector?: MachineConnector;
+  /** Checked by the command before it gets here (it says how to give a key). */
+  auth: SshAuth | undefined;
+  acceptNewHostKey: boolean;
+  signal?: AbortSignal;
+}
+
+/**
+ * The connector a workspace command uses: the one given (tests), else SSH checked against the
+ * workspace's known_hosts.
+ * @param dir - the workspace
+ * @param options - the command's access options
+ * @param timeoutMs - connection timeout, when the command wants its own
+ */
+export function workspaceConnector(
+  dir: string,
+  options: MachineAccessOptions,
+  timeoutMs?: number,
+): MachineConnector {
+  if (options.connector) return options.connector;
+  if (!options.auth) throw new BugError('An SSH login is needed before the machines are reached');
+  return sshConnector({
+    auth: options.auth,
+    knownHostsFile: join(dir, KNOWN_HOSTS_FILE),
+    acceptNewHostKey: options.acceptNewHostKey,
+    ...(options.signal ? { signal: options.signal } : {}),
+    ...(timeoutMs ? { timeoutMs } : {}),
+  });
 }
 
 /**

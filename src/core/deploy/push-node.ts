@@ -1,10 +1,9 @@
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { ErrorCodes, InputError } from '../errors.js';
-import { KNOWN_HOSTS_FILE } from '../workspace/layout.js';
 import { readWorkspace } from '../workspace/read.js';
 import type { SshAuth } from '../../io/ssh.js';
 import { waitUntilHealthy } from './health.js';
-import { MachinePool, sshConnector, type MachineConnector } from './machines.js';
+import { MachinePool, workspaceConnector, type MachineConnector } from './machines.js';
 import { ensureFolder, ensureRuntime, lastLogLines, type RuntimeAccess } from './runtime.js';
 import { readDeployState, writeDeployState } from './state.js';
 import { machineName, nodeTargets } from './targets.js';
@@ -68,14 +67,7 @@ export async function pushNode(options: PushNodeOptions): Promise<PushNodeResult
   const validators = spec.nodes
     .filter((node) => node.role === 'validator')
     .map((node) => workspace.nodes[node.name]?.identity?.address ?? '');
-  const connector =
-    options.connector ??
-    sshConnector({
-      auth: options.auth,
-      knownHostsFile: join(dir, KNOWN_HOSTS_FILE),
-      acceptNewHostKey: options.acceptNewHostKey,
-      ...(options.signal ? { signal: options.signal } : {}),
-    });
+  const connector = workspaceConnector(dir, options);
   const pool = new MachinePool(connector, options.dockerSocket);
   try {
     const machine = await pool.get(target.machine);

@@ -4,7 +4,7 @@ import { ErrorCodes, InputError, RemoteError } from '../errors.js';
 import { CONTRACT_NAMES, loadArtifact, type ContractName } from '../contracts/artifacts.js';
 import { DEPLOYMENTS_FILE } from '../contracts/deploy-workspace.js';
 import { parseDeploymentsRecord, type DeploymentsRecord } from '../contracts/record.js';
-import { MachinePool, sshConnector, type MachineConnector } from '../deploy/machines.js';
+import { MachinePool, workspaceConnector, type MachineConnector } from '../deploy/machines.js';
 import { ensureFolder, ensureRuntime, lastLogLines, type RuntimeAccess } from '../deploy/runtime.js';
 import { readDeployState, writeDeployState } from '../deploy/state.js';
 import { adapterTarget, machineName, nodeTargets, type TargetOptions } from '../deploy/targets.js';
@@ -14,7 +14,6 @@ import type { NetworkSpec } from '../spec/types.js';
 import type { Step } from '../steps.js';
 import {
   ARCHIVE_DIR,
-  KNOWN_HOSTS_FILE,
   MINTER_KEYSTORE,
   ROTATION_DIR,
   adminKeystore,
@@ -216,14 +215,7 @@ export async function prepareAccountRotation(
       },
     );
   }
-  const connector =
-    options.connector ??
-    sshConnector({
-      auth: options.auth,
-      knownHostsFile: join(dir, KNOWN_HOSTS_FILE),
-      acceptNewHostKey: options.acceptNewHostKey,
-      ...(options.signal ? { signal: options.signal } : {}),
-    });
+  const connector = workspaceConnector(dir, options);
   const run: Run = {
     options,
     dir,

@@ -2,7 +2,7 @@ import { mkdir, readFile, rm, writeFile, chmod } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { isMap, isScalar, isSeq, parseDocument } from 'yaml';
 import { ErrorCodes, InputError, RefusedError, RemoteError } from '../errors.js';
-import { sshConnector, MachinePool, type MachineConnector } from '../deploy/machines.js';
+import { MachinePool, workspaceConnector, type MachineConnector } from '../deploy/machines.js';
 import { readDeployState, writeDeployState, type DeployState } from '../deploy/state.js';
 import { FOLDER_HASH_FILE, machineName, nodeTargets, type TargetOptions } from '../deploy/targets.js';
 import { sortValidators } from '../genesis/build.js';
@@ -24,7 +24,6 @@ import type { Step } from '../steps.js';
 import { diffAgainstDisk } from '../workspace/expected.js';
 import {
   ARCHIVE_DIR,
-  KNOWN_HOSTS_FILE,
   ROTATE_STATE_FILE,
   ROTATION_DIR,
   SPEC_FILE,
@@ -291,14 +290,7 @@ export async function prepareValidatorRotation(
     adapterCommand: '/usr/local/bin/peruri-chain',
     adapterImage: 'peruri-chain/adapter',
   };
-  const connector =
-    options.connector ??
-    sshConnector({
-      auth: options.auth,
-      knownHostsFile: join(dir, KNOWN_HOSTS_FILE),
-      acceptNewHostKey: options.acceptNewHostKey,
-      ...(options.signal ? { signal: options.signal } : {}),
-    });
+  const connector = workspaceConnector(dir, options);
   const pollMs = options.pollIntervalMs ?? 1_000;
   const network = new RotationNetwork(
     new MachinePool(connector, options.dockerSocket),

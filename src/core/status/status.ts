@@ -2,7 +2,7 @@ import { join, resolve } from 'node:path';
 import { CONTRACT_NAMES } from '../contracts/artifacts.js';
 import { DEPLOYMENTS_FILE } from '../contracts/deploy-workspace.js';
 import { parseDeploymentsRecord, type DeploymentsRecord } from '../contracts/record.js';
-import { MachinePool, sshConnector, type MachineConnector } from '../deploy/machines.js';
+import { MachinePool, workspaceConnector, type MachineConnector } from '../deploy/machines.js';
 import { runtimeStatus, type RuntimeAccess } from '../deploy/runtime.js';
 import {
   adapterTarget,
@@ -13,7 +13,6 @@ import {
 } from '../deploy/targets.js';
 import { isPeruriError } from '../errors.js';
 import { probeNode } from '../nodes/probe.js';
-import { KNOWN_HOSTS_FILE } from '../workspace/layout.js';
 import type { SuppliedSecret } from '../workspace/password.js';
 import { readOptional, readWorkspace } from '../workspace/read.js';
 import type { SshAuth } from '../../io/ssh.js';
@@ -124,17 +123,7 @@ export async function networkStatus(options: StatusOptions): Promise<StatusResul
     .filter((node) => node.role === 'validator')
     .map((node) => identities[node.name]?.identity?.address ?? '')
     .sort();
-  const pool = new MachinePool(
-    options.connector ??
-      sshConnector({
-        auth: options.auth,
-        knownHostsFile: join(dir, KNOWN_HOSTS_FILE),
-        acceptNewHostKey: options.acceptNewHostKey,
-        timeoutMs: 10_000,
-        ...(options.signal ? { signal: options.signal } : {}),
-      }),
-    options.dockerSocket,
-  );
+  const pool = new MachinePool(workspaceConnector(dir, options, 10_000), options.dockerSocket);
   const timeoutMs = options.timeoutMs ?? 5_000;
   try {
     const barrier = meetingPoint(nodes.length);
