@@ -1,11 +1,17 @@
 import { randomBytes } from 'node:crypto';
-import { access, readFile } from 'node:fs/promises';
+import { access, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Ajv } from 'ajv';
+import Docker from 'dockerode';
 import { afterAll, beforeAll, expect, it, onTestFinished } from 'vitest';
 import { envelopeSchema, resultSchemas } from '../../src/cli/result-schemas.js';
 import { decryptAccountKey } from '../../src/core/keys/keystore.js';
-import { enodeUrl } from '../../src/core/keys/node-key.js';
+import {
+  enodeUrl,
+  formatNodeKeyFile,
+  generatePrivateKey,
+  identityFromPrivateKey,
+} from '../../src/core/keys/node-key.js';
 import type { BesuNetwork } from '../support/besu-front.js';
 import { runCli } from '../support/cli.js';
 import { dockerdUnavailable, importTestImage, startDockerd, type Dockerd } from '../support/dockerd.js';
@@ -96,6 +102,19 @@ function longestStall(samples: { at: number; head: number }[]): number {
     longest = Math.max(longest, samples[index]!.at - since);
   }
   return longest;
+}
+
+/** Every file under `root` whose bytes contain `needle`, relative to `root`. */
+async function filesContaining(root: string, needle: string): Promise<string[]> {
+  const found: string[] = [];
+  for (const entry of await readdir(root, { recursive: true, withFileTypes: true })) {
+    if (!entry.isFile()) continue;
+    const path = join(entry.parentPath, entry.name);
+    if ((await readFile(path)).toString('latin1').toLowerCase().includes(needle)) {
+      found.push(path.slice(root.length + 1));
+    }
+  }
+  return found;
 }
 
 const unavailable = sshdUnavailable() ?? dockerdUnavailable();
@@ -223,6 +242,94 @@ describeRequiring(
       ).result.nodes;
       expect(nodes.filter((entry) => entry.validatorsMatch === false)).toEqual([]);
     }, 240_000);
+
+    it('rotates a validator onto an HSM-held key: nothing uploaded, the move waits until the operator gives the node its key', async () => {
+      const bed = await aRotationBed();
+      await deployNodes(bed);
+      const oldAddress = bed.address('validator-1');
+      // Given a key pair held outside the workspace, as an HSM would hold it
+      const privateKey = generatePrivateKey();
+      const hsm = identityFromPrivateKey(privateKey);
+      const privateHex = formatNodeKeyFile(privateKey).slice(2);
+      const front = bed.followed.fronts.get('validator-1')!;
+      const nodeInfoCallsBefore = front.calls.filter((call) => call === 'admin_nodeInfo').length;
+
+      // Given an operator who, once rotate-key waits at the move for admin_nodeInfo to report the
+      // new key, puts that key into validator-1's folder on its machine and restarts its container
+      const docker = new Docker({ socketPath: dockerd!.socketPath });
+      let operatorActedAt: number | undefined;
+      let waitedAtMove = false;
+      const operator = setInterval(() => {
+        void readFile(join(bed.dir, 'rotate-state.json'), 'utf8')
+          .then(async (text) => {
+            const state = JSON.parse(text) as { archivedKey?: string; done: string[] };
+            const asked = front.calls.filter((call) => call === 'admin_nodeInfo').length;
+            if (operatorActedAt || !state.archivedKey || asked <= nodeInfoCallsBefore) return;
+            operatorActedAt = Date.now();
+            waitedAtMove = !state.done.includes('move');
+            clearInterval(operator);
+            await writeFile(join(bed.installDir, 'nodes/validator-1/key'), formatNodeKeyFile(privateKey), {
+              mode: 0o600,
+            });
+            await docker.getContainer(`besu-${bed.network}-validator-1`).restart({ t: 5 });
+          })
+          .catch(() => undefined);
+      }, 50);
+      onTestFinished(() => clearInterval(operator));
+
+      // When validator-1 is rotated onto the HSM-held public key
+      const run = await bed.cli([
+        'rotate-key',
+        '--node',
+        'validator-1',
+        '--public-key',
+        hsm.publicKey,
+        '--timeout',
+        '30',
+        '--json',
+      ]);
+
+      // Then rotate-key waited at the move for the operator, and completed once the node ran the key
+      expect(run.exitCode, run.stdout + run.stderr).toBe(0);
+      expect(operatorActedAt, 'the operator was never waited for').toBeDefined();
+      expect(waitedAtMove).toBe(true);
+      const result = parse(run.stdout).result!;
+      expect(result.newAddress).toBe(hsm.address);
+      expect(result.steps.map((step) => [step.id, step.outcome])).toEqual([
+        ['allowlists', 'done'],
+        ['vote-out', 'done'],
+        ['move', 'done'],
+        ['vote-in', 'done'],
+        ['finish', 'done'],
+      ]);
+      expect(result.steps[2]!.detail).toContain('admin_nodeInfo confirms it');
+      // And the chain's validator set holds the HSM key and not the old one, and validator-1 runs it
+      expect(bed.chain.voting.validators).toContain(hsm.address);
+      expect(bed.chain.voting.validators).not.toContain(oldAddress);
+      expect(bed.chain.voting.validators).toHaveLength(4);
+      expect(front.address).toBe(hsm.address);
+      // And the operator's key is still on the machine after the final rolling restart
+      expect(await readFile(join(bed.installDir, 'nodes/validator-1/key'), 'utf8')).toBe(
+        formatNodeKeyFile(privateKey),
+      );
+      // And no private key of the new identity was written anywhere in the workspace: network.yaml
+      // names its public key and validator-1 has no key file
+      expect(await filesContaining(bed.dir, privateHex)).toEqual([]);
+      await expect(access(join(bed.dir, 'nodes/validator-1/key'))).rejects.toThrow();
+      const spec = (await import('yaml')).parse(await readFile(join(bed.dir, 'network.yaml'), 'utf8')) as {
+        nodes: { name: string; publicKey?: string }[];
+      };
+      expect(spec.nodes.find((entry) => entry.name === 'validator-1')!.publicKey).toBe(`0x${hsm.publicKey}`);
+      // And the workspace is valid and the rotation recorded
+      const validate = await runCli(['validate', '--dir', bed.dir]);
+      expect(validate.exitCode, validate.stdout + validate.stderr).toBe(0);
+      const history = JSON.parse(await readFile(join(bed.dir, 'key-rotations.json'), 'utf8')) as {
+        rotations: { subject: string; from: string; to: string }[];
+      };
+      expect(history.rotations).toMatchObject([
+        { subject: 'validator-1', from: oldAddress, to: hsm.address },
+      ]);
+    }, 180_000);
 
     it('refuses a pending foreign vote and a broken quorum (exit 5, nothing changed); a dry run touches nothing', async () => {
       const bed = await aRotationBed();
@@ -358,6 +465,101 @@ describeRequiring(
       expect(bed.chain.voting.validators).not.toContain(oldAddress);
       const validate = await runCli(['validate', '--dir', bed.dir]);
       expect(validate.exitCode, validate.stderr).toBe(0);
+    }, 240_000);
+
+    it('resumes a minter rotation stopped after the grant: no second grant, the same new keystore, then switch and revoke', async () => {
+      const bed = await aRotationBed();
+      const deployed = await bed.cli(['deploy', '--accept-new-host-key', '--health-timeout', '90', '--json']);
+      expect(deployed.exitCode, deployed.stdout + deployed.stderr).toBe(0);
+      const keystoreAddress = async (path: string) =>
+        `0x${(JSON.parse(await readFile(path, 'utf8')) as { address: string }).address}`;
+      const oldMinter = await keystoreAddress(join(bed.dir, 'service/minter.json'));
+      const admins = await Promise.all(
+        (await readdir(join(bed.dir, 'accounts')))
+          .filter((name) => name.endsWith('.json'))
+          .map((name) => keystoreAddress(join(bed.dir, 'accounts', name))),
+      );
+      const record = JSON.parse(await readFile(join(bed.dir, 'deployments.json'), 'utf8')) as {
+        contracts: Record<string, { address: string }>;
+      };
+      const { Contract, JsonRpcProvider, id } = await import('ethers');
+      const provider = new JsonRpcProvider(bed.chain.anvil.url, undefined, { staticNetwork: true });
+      onTestFinished(() => provider.destroy());
+      const minterRoles = [
+        ['PointsToken', 'MINTER_ROLE'],
+        ['Badges', 'MINTER_ROLE'],
+        ['ActivityLog', 'ANCHOR_ROLE'],
+      ] as const;
+      const rolesHeld = async (account: string) => {
+        const held: boolean[] = [];
+        for (const [name, role] of minterRoles) {
+          held.push(
+            (await new Contract(
+              record.contracts[name]!.address,
+              ['function hasRole(bytes32,address) view returns (bool)'],
+              provider,
+            )
+              .getFunction('hasRole')
+              .staticCall(id(role), account)) as boolean,
+          );
+        }
+        return held;
+      };
+      // Every transaction the workspace admins (the signers of grants and revocations) ever sent
+      const adminTransactions = async () => {
+        let count = 0;
+        for (const admin of admins) count += await provider.getTransactionCount(admin);
+        return count;
+      };
+
+      // Given the service machine refuses the deploy key, so the switch cannot reach the adapter
+      const authorizedKeys = join(bed.machines.c.dir, 'authorized_keys');
+      const deployKey = (await readFile(`${bed.machines.a.clientKeyFile}.pub`, 'utf8')).trim();
+      const authorized = await readFile(authorizedKeys, 'utf8');
+      await writeFile(
+        authorizedKeys,
+        authorized
+          .split('\n')
+          .filter((line) => line.trim() !== deployKey)
+          .join('\n'),
+      );
+      // When the minter is rotated
+      const failed = await bed.cli(['rotate-key', '--account', 'minter', '--timeout', '30', '--json']);
+      // Then it stops after the grant, as a remote step, with the grant recorded
+      expect(failed.exitCode, failed.stdout + failed.stderr).toBe(4);
+      const state = JSON.parse(await readFile(join(bed.dir, 'rotate-state.json'), 'utf8')) as {
+        done: string[];
+        new: { address: string; keystoreFile: string };
+      };
+      expect(state.done).toEqual(['grant']);
+      expect(await rolesHeld(state.new.address)).toEqual([true, true, true]);
+      expect(await rolesHeld(oldMinter)).toEqual([true, true, true]);
+      const newKeystore = await readFile(join(bed.dir, state.new.keystoreFile), 'utf8');
+      const transactionsAfterGrant = await adminTransactions();
+
+      // When the service machine takes the deploy key again and the rotation is run again
+      await writeFile(authorizedKeys, authorized);
+      const resumed = await bed.cli(['rotate-key', '--account', 'minter', '--timeout', '60', '--json']);
+      expect(resumed.exitCode, resumed.stdout + resumed.stderr).toBe(0);
+      const result = parse(resumed.stdout).result!;
+      // Then it continued from the recorded step: the grant is not sent again, only the 3 revocations are
+      expect(result.steps.map((step) => [step.id, step.outcome])).toEqual([
+        ['grant', 'already done'],
+        ['switch', 'done'],
+        ['revoke', 'done'],
+      ]);
+      expect(await adminTransactions()).toBe(transactionsAfterGrant + 3);
+      // And the new minter is the one the first run made, with the same keystore, in the workspace
+      // and on the service machine
+      expect(result.newAddress).toBe(state.new.address);
+      expect(await readFile(join(bed.dir, 'service/minter.json'), 'utf8')).toBe(newKeystore);
+      expect(await readFile(join(bed.installDir, 'service/minter.json'), 'utf8')).toBe(newKeystore);
+      // And the new minter holds every minting role and the old one none
+      expect(await rolesHeld(state.new.address)).toEqual([true, true, true]);
+      expect(await rolesHeld(oldMinter)).toEqual([false, false, false]);
+      // And the rotation is complete and the workspace valid
+      await expect(access(join(bed.dir, 'rotate-state.json'))).rejects.toThrow();
+      expect((await runCli(['validate', '--dir', bed.dir])).exitCode).toBe(0);
     }, 240_000);
 
     it('rotates the minter (adapter restarted on the new key) and an admin, granting before revoking', async () => {

@@ -119,7 +119,9 @@ export async function nodeTargets(
       folderHash,
       runtime,
       runtimeHash: hashRuntime(runtime),
-      carried: ['data'],
+      // A node given by publicKey has no key file in the workspace: the key its operator put on
+      // the machine (or none, for an HSM) stays there across uploads.
+      carried: files.has('key') ? ['data'] : ['data', 'key'],
       owner: node.runtime === 'docker' ? BESU_IMAGE_OWNER : undefined,
       // Validators answer JSON-RPC on loopback only; the tx node on its own address.
       rpc: { host: node.role === 'validator' ? '127.0.0.1' : node.host, port: node.rpcPort },

@@ -351,17 +351,23 @@ export function isUnreachable(error: unknown): boolean {
   return isPeruriError(error) && error.kind === 'remote';
 }
 
-function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+/**
+ * Waits `ms`, or rejects with InterruptedError when `signal` aborts.
+ * @param ms - milliseconds
+ * @param signal - the command's signal
+ */
+export function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
   if (signal?.aborted) return Promise.reject(new InterruptedError('Interrupted'));
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(resolve, ms);
-    signal?.addEventListener(
-      'abort',
-      () => {
-        clearTimeout(timer);
-        reject(new InterruptedError('Interrupted'));
-      },
-      { once: true },
-    );
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(new InterruptedError('Interrupted'));
+    };
+    // Removed once the time is up, so polling loops do not pile listeners on the signal.
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
   });
 }

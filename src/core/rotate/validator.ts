@@ -36,7 +36,7 @@ import { readKeyRotations, writeKeyRotations } from '../workspace/rotations.js';
 import { completeAccounts, completeIdentities } from '../workspace/validate.js';
 import { applyWorkspaceChanges } from '../workspace/write.js';
 import type { SshAuth } from '../../io/ssh.js';
-import { RotationNetwork, describeObservation } from './network.js';
+import { RotationNetwork, describeObservation, sleep } from './network.js';
 import {
   ROTATION_ORDERS,
   ROTATION_ORDER_STEPS,
@@ -774,33 +774,46 @@ async function moveNode(run: Run): Promise<string> {
 }
 
 // Besu's admin_nodeInfo gives the node's public key as `id`: proof that it runs on the new key.
+// An HSM-held key is given to the node by its operator, so the move waits (up to the timeout) for
+// the node to report it, then for the node to make blocks again after that restart.
 async function confirmIdentity(run: Run): Promise<string> {
-  const { state } = run;
-  let info: { id?: unknown } | null;
-  try {
-    info = await run.network.call<{ id?: unknown } | null>(state.node, 'admin_nodeInfo');
-  } catch (error) {
-    if (!(error instanceof RemoteError)) throw error;
-    run.warnings.push(
-      `${state.node}: admin_nodeInfo did not answer, so its new identity could not be confirmed.`,
-    );
-    return 'restarted on the new key';
+  const { state, network } = run;
+  const hsm = !state.new.keyFile;
+  const deadline = Date.now() + network.timing.timeoutMs;
+  let id = '';
+  for (;;) {
+    let info: { id?: unknown } | null;
+    try {
+      info = await network.call<{ id?: unknown } | null>(state.node, 'admin_nodeInfo');
+    } catch (error) {
+      if (!(error instanceof RemoteError)) throw error;
+      if (!hsm) {
+        run.warnings.push(
+          `${state.node}: admin_nodeInfo did not answer, so its new identity could not be confirmed.`,
+        );
+        return 'restarted on the new key';
+      }
+      info = null;
+    }
+    id = String(info?.id ?? '')
+      .replace(/^0x/, '')
+      .toLowerCase();
+    if (id === state.new.publicKey) break;
+    if (!hsm || Date.now() > deadline) {
+      throw new RemoteError(
+        ErrorCodes.NODE_UNHEALTHY,
+        `${state.node} runs with node id ${id ? `${id.slice(0, 16)}…` : 'unknown'}, not the new key ${state.new.publicKey.slice(0, 16)}…`,
+        {
+          command: 'admin_nodeInfo',
+          hint: hsm
+            ? 'Give the node its HSM-held key and restart it, then re-run rotate-key; it resumes at the move.'
+            : 'Check the key file in the node folder on its machine, then re-run rotate-key.',
+        },
+      );
+    }
+    await sleep(network.timing.pollMs, network.timing.signal);
   }
-  const id = String(info?.id ?? '')
-    .replace(/^0x/, '')
-    .toLowerCase();
-  if (id !== state.new.publicKey) {
-    throw new RemoteError(
-      ErrorCodes.NODE_UNHEALTHY,
-      `${state.node} runs with node id ${id.slice(0, 16)}…, not the new key ${state.new.publicKey.slice(0, 16)}…`,
-      {
-        command: 'admin_nodeInfo',
-        hint: state.new.keyFile
-          ? 'Check the key file in the node folder on its machine, then re-run rotate-key.'
-          : 'Give the node its HSM-held key, then re-run rotate-key.',
-      },
-    );
-  }
+  if (hsm) await network.waitForNode(network.target(state.node));
   return 'restarted on the new key (admin_nodeInfo confirms it)';
 }
 
@@ -834,7 +847,8 @@ async function setSpecPublicKey(run: Run, publicKey: string): Promise<void> {
     edited = `${text.slice(0, existing.range[0])}0x${publicKey}${text.slice(existing.range[1])}`;
   } else if (!run.state.new.keyFile) {
     item.set('publicKey', `0x${publicKey}`);
-    edited = document.toString();
+    // One line: a 130-character key folded over two is hard to read and to grep.
+    edited = document.toString({ lineWidth: 0 });
   } else {
     return;
   }
