@@ -1,7 +1,24 @@
 import { createServer } from 'node:net';
 
-/** A loopback port that was free a moment ago (and has nothing listening on it now). */
+// Every port handed out in this process: the kernel may give a just-closed port out again, and
+// a test that asks for several (a node's P2P, RPC and metrics ports) needs them distinct.
+const handedOut = new Set<number>();
+
+/**
+ * A loopback port that was free a moment ago (and has nothing listening on it now), never one
+ * this process was given before.
+ */
 export async function freePort(): Promise<number> {
+  for (;;) {
+    const port = await anyFreePort();
+    if (!handedOut.has(port)) {
+      handedOut.add(port);
+      return port;
+    }
+  }
+}
+
+function anyFreePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once('error', reject);
