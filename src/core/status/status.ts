@@ -196,14 +196,7 @@ async function nodeStatus(
     return status;
   }
   status.reachable = true;
-  try {
-    const runtime = await runtimeStatus(access, target.runtime);
-    status.state = runtime.state;
-    if (!runtime.running)
-      status.problems.push(`${target.runtime.kind === 'docker' ? 'container' : 'unit'} is ${runtime.state}`);
-  } catch (error) {
-    status.problems.push(describe(error));
-  }
+  status.state = await runtimeState(access, target.runtime, status.problems);
   let forward: Awaited<ReturnType<typeof access.machine.forwardTcp>>;
   try {
     forward = await access.machine.forwardTcp(target.rpc.host, target.rpc.port);
@@ -316,16 +309,9 @@ async function adapterHealth(
   const access = await reach(pool, target, status.problems);
   if (!access) return status;
   status.reachable = true;
+  status.state = await runtimeState(access, target.runtime, status.problems);
   try {
-    const runtime = await runtimeStatus(access, target.runtime);
-    status.state = runtime.state;
-    if (!runtime.running)
-      status.problems.push(`${target.runtime.kind === 'docker' ? 'container' : 'unit'} is ${runtime.state}`);
-  } catch (error) {
-    status.problems.push(describe(error));
-  }
-  const forward = await access.machine.forwardTcp(target.http.host, target.http.port);
-  try {
+    const forward = await access.machine.forwardTcp(target.http.host, target.http.port);
     const headers: Record<string, string> = jwt ? { authorization: `Bearer ${await statusToken(jwt)}` } : {};
     const health = await fetch(`${forward.url}${status.readyCheck}`, {
       headers,
@@ -352,6 +338,23 @@ async function adapterHealth(
   }
   status.healthy = status.problems.length === 0;
   return status;
+}
+
+// The container's or unit's state, or null with the reason among the problems.
+async function runtimeState(
+  access: RuntimeAccess,
+  runtime: FolderTarget['runtime'],
+  problems: string[],
+): Promise<string | null> {
+  try {
+    const found = await runtimeStatus(access, runtime);
+    if (!found.running)
+      problems.push(`${runtime.kind === 'docker' ? 'container' : 'unit'} is ${found.state}`);
+    return found.state;
+  } catch (error) {
+    problems.push(describe(error));
+    return null;
+  }
 }
 
 // A one-minute HS256 token for the adapter audience that init writes in adapter.yaml; never printed.
