@@ -2,14 +2,12 @@
 // with bare `node -e 0` measured in the same run for the ratio. Writes its section of
 // bench/RESULTS.md unless --no-write. Run after `npm run build`: `node bench/cli.js`.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
+import { cli, machine, replaceSection } from './support/report.js';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
-const cli = join(root, 'bin/run.js');
 const password = 'benchmark keystore password';
 const scratch = mkdtempSync(join(tmpdir(), 'peruri-bench-'));
 
@@ -99,8 +97,6 @@ rmSync(scratch, { recursive: true, force: true });
 const loadAfter = loadavg();
 const load = (averages) => averages.map((value) => value.toFixed(2)).join(' / ');
 
-const cpu = cpus()[0]?.model ?? 'unknown CPU';
-const os = readFileSync('/etc/os-release', 'utf8').match(/PRETTY_NAME="(.+)"/)?.[1] ?? process.platform;
 const table = [
   '| what | median | min | max | runs | target |',
   '|---|---:|---:|---:|---:|---|',
@@ -112,7 +108,7 @@ const table = [
 const section = `<!-- bench:cli -->
 ## CLI start-up and init
 
-Machine: ${cpus().length}-core ${os} x64 (${cpu}), Node ${process.version}. Date: ${new Date().toISOString().slice(0, 10)}.
+Machine: ${machine()}. Date: ${new Date().toISOString().slice(0, 10)}.
 
 Command: \`npm run build && node bench/cli.js\` (whole processes, wall clock, median).
 Load average (1 / 5 / 15 min) on ${cpus().length} cores: ${load(loadBefore)} before, ${load(loadAfter)} after.
@@ -120,14 +116,4 @@ Load average (1 / 5 / 15 min) on ${cpus().length} cores: ${load(loadBefore)} bef
 ${table}
 <!-- bench:cli-stop -->`;
 console.log(section);
-if (!process.argv.includes('--no-write')) {
-  const path = join(root, 'bench/RESULTS.md');
-  const text = readFileSync(path, 'utf8');
-  const start = text.indexOf('<!-- bench:cli -->');
-  const stop = text.indexOf('<!-- bench:cli-stop -->');
-  const next =
-    start >= 0 && stop > start
-      ? text.slice(0, start) + section + text.slice(stop + '<!-- bench:cli-stop -->'.length)
-      : text.replace(/^# Benchmark results\n/, `# Benchmark results\n\n${section}\n`);
-  writeFileSync(path, next);
-}
+if (!process.argv.includes('--no-write')) replaceSection('cli', section, { first: true });

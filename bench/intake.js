@@ -5,16 +5,13 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { cpus, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { SignJWT } from 'jose';
 import { parse, stringify } from 'yaml';
 import { adapterNodeOptions } from '../dist/core/adapter-node-options.js';
+import { cli, freePort, machine, replaceSection, root, runCli } from './support/report.js';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
-const cli = join(root, 'bin/run.js');
 const args = process.argv.slice(2);
 const option = (name, fallback) => {
   const index = args.indexOf(`--${name}`);
@@ -31,7 +28,7 @@ if (spawnSync('wrk', ['--version']).error) {
 
 const scratch = mkdtempSync(join(tmpdir(), 'peruri-bench-intake-'));
 const dir = join(scratch, 'ws');
-run(['init', '--example', 'local', '--dir', dir, '--json']);
+runCli(['init', '--example', 'local', '--dir', dir, '--json']);
 const configFile = join(dir, 'service/adapter.yaml');
 const config = parse(readFileSync(configFile, 'utf8'));
 const adapterPort = await freePort();
@@ -152,41 +149,9 @@ end
 `;
 }
 
-function run(cliArgs) {
-  const result = spawnSync(process.execPath, [cli, ...cliArgs], { encoding: 'utf8' });
-  if (result.status !== 0) throw new Error(`${cliArgs.join(' ')} failed: ${result.stderr}`);
-}
-
 function firstLine(child) {
   return new Promise((resolve, reject) => {
     child.stdout.once('data', resolve);
     child.once('exit', (code) => reject(new Error(`exited ${code} before it was ready`)));
   });
-}
-
-function freePort() {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-function machine() {
-  const os = readFileSync('/etc/os-release', 'utf8').match(/PRETTY_NAME="(.*)"/)?.[1] ?? 'Linux';
-  return `${cpus().length}-core ${os} ${process.arch} (${cpus()[0].model.trim()}), Node ${process.version}`;
-}
-
-function replaceSection(name, text) {
-  const file = join(root, 'bench/RESULTS.md');
-  const current = readFileSync(file, 'utf8');
-  const start = current.indexOf(`<!-- bench:${name} -->`);
-  const end = current.indexOf(`<!-- bench:${name}-stop -->`);
-  const next =
-    start === -1
-      ? `${current.trimEnd()}\n\n${text}\n`
-      : `${current.slice(0, start)}${text}${current.slice(end + `<!-- bench:${name}-stop -->`.length)}`;
-  writeFileSync(file, next);
 }

@@ -6,20 +6,17 @@
 //     is given the chain and drains the queue: confirmations per second it sustains.
 // Writes its section of bench/RESULTS.md unless --no-write.
 // Run after `npm run build`: `node bench/mirror.js [--rate 5000] [--seconds 60] [--fill-seconds 100]`.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { createServer } from 'node:net';
-import { cpus, tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { SignJWT } from 'jose';
 import { parse, stringify } from 'yaml';
 import { ADAPTER_NODE_OPTIONS, adapterNodeOptions } from '../dist/core/adapter-node-options.js';
+import { anvilBinary } from '../dist/core/local/anvil.js';
+import { cli, freePort, machine, replaceSection, root, runCli } from './support/report.js';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
-const cli = join(root, 'bin/run.js');
 const args = process.argv.slice(2);
 const option = (name, fallback) => {
   const index = args.indexOf(`--${name}`);
@@ -34,7 +31,7 @@ process.on('exit', () => children.forEach((child) => child.kill('SIGKILL')));
 
 const scratch = mkdtempSync(join(tmpdir(), 'peruri-bench-mirror-'));
 const dir = join(scratch, 'ws');
-run(['init', '--example', 'local', '--dir', dir, '--json']);
+runCli(['init', '--example', 'local', '--dir', dir, '--json']);
 const rpcPort = await freePort();
 const rpcUrl = `http://127.0.0.1:${rpcPort}`;
 const anvil = start(anvilBinary(), [
@@ -55,7 +52,7 @@ const anvil = start(anvilBinary(), [
   '--silent',
 ]);
 await waitFor(async () => (await rpc('eth_chainId')) === '0x539', 'anvil');
-run(['contracts', 'deploy', '--dir', dir, '--rpc', rpcUrl, '--json']);
+runCli(['contracts', 'deploy', '--dir', dir, '--rpc', rpcUrl, '--json']);
 
 const configFile = join(dir, 'service/adapter.yaml');
 const config = parse(readFileSync(configFile, 'utf8'));
@@ -283,43 +280,6 @@ async function waitFor(check, what, timeoutMs = 30_000) {
   throw new Error(`timed out waiting for ${what}`);
 }
 
-function run(cliArgs) {
-  const result = spawnSync(process.execPath, [cli, ...cliArgs], { encoding: 'utf8', env: process.env });
-  if (result.status !== 0) throw new Error(`${cliArgs.join(' ')} failed: ${result.stderr}`);
-}
-
-function anvilBinary() {
-  const require = createRequire(import.meta.url);
-  return join(dirname(require.resolve('@foundry-rs/anvil-linux-amd64/package.json')), 'bin', 'anvil');
-}
-
-function freePort() {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 function sleep(ms) {
   return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-function machine() {
-  const os = readFileSync('/etc/os-release', 'utf8').match(/PRETTY_NAME="(.*)"/)?.[1] ?? 'Linux';
-  return `${cpus().length}-core ${os} ${process.arch} (${cpus()[0].model.trim()}), Node ${process.version}`;
-}
-
-function replaceSection(name, text) {
-  const file = join(root, 'bench/RESULTS.md');
-  const current = readFileSync(file, 'utf8');
-  const start = current.indexOf(`<!-- bench:${name} -->`);
-  const end = current.indexOf(`<!-- bench:${name}-stop -->`);
-  const next =
-    start === -1
-      ? `${current.trimEnd()}\n\n${text}\n`
-      : `${current.slice(0, start)}${text}${current.slice(end + `<!-- bench:${name}-stop -->`.length)}`;
-  writeFileSync(file, next);
 }
