@@ -15,7 +15,7 @@ import { ErrorCodes, RemoteError } from '../../src/core/errors.js';
 import { AmqpIntake } from '../../src/daemon/intake/amqp-intake.js';
 import type { ActivityService } from '../../src/daemon/services/activities.js';
 import { startAnvil } from '../support/anvil.js';
-import { runDaemonInProcess, type InProcessDaemon } from '../support/in-process-daemon.js';
+import { runDaemonInProcess, type InProcessDaemon } from '../support/daemon-runners.js';
 import { describeRequiring } from '../support/requirement.js';
 import { aTempDir } from '../support/temp-dir.js';
 

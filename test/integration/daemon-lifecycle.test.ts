@@ -7,7 +7,7 @@ import { SignJWT } from 'jose';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { initWorkspace } from '../../src/core/workspace/init.js';
 import { startDaemon, type StartDaemonResult } from '../../src/daemon/main.js';
-import { runDaemonInProcess } from '../support/in-process-daemon.js';
+import { runDaemonInProcess } from '../support/daemon-runners.js';
 import { aTempDir } from '../support/temp-dir.js';
 
 /** A TCP server that accepts connections and never answers: an RPC node that hangs. */

@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { execa, type ResultPromise } from 'execa';
+import { execa } from 'execa';
 import { SignJWT } from 'jose';
-import { describe, expect, it, onTestFinished } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { CLI, runCli } from '../support/cli.js';
+import { startDaemonProcess, type DaemonProcess } from '../support/daemon-runners.js';
 import { aTempDir } from '../support/temp-dir.js';
 
 // Runs the built CLI (`npm test` builds first): what the service machine's unit runs.
@@ -40,37 +41,8 @@ async function aWorkspace(): Promise<Workspace> {
   };
 }
 
-interface Running {
-  url: string;
-  process: ResultPromise;
-}
-
-/** Starts `adapter start --json` and waits for its one JSON document (printed once listening). */
-async function start(workspace: Workspace): Promise<Running> {
-  const child = execa('node', [CLI, 'adapter', 'start', '--config', workspace.config, '--json'], {
-    reject: false,
-    env: { ...workspace.env, CI: '' },
-    extendEnv: true,
-  });
-  onTestFinished(() => {
-    if (child.exitCode === null) child.kill('SIGKILL');
-  });
-  const url = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      if (!out.includes('\n')) return;
-      try {
-        resolve((JSON.parse(out) as { result: { url: string } }).result.url);
-      } catch (error) {
-        reject(new Error(`not a JSON document on stdout: ${out}`, { cause: error }));
-      }
-    });
-    void child.then((result) =>
-      reject(new Error(`adapter exited early (${result.exitCode}):\n${String(result.stderr)}`)),
-    );
-  });
-  return { url, process: child };
+function start(workspace: Workspace): Promise<DaemonProcess> {
+  return startDaemonProcess(workspace.config, workspace.env);
 }
 
 function aToken(workspace: Workspace): Promise<string> {

@@ -1,6 +1,8 @@
 import { Writable } from 'node:stream';
+import { execa, type ResultPromise } from 'execa';
 import { onTestFinished } from 'vitest';
 import { startDaemon, type StartDaemonResult } from '../../src/daemon/main.js';
+import { CLI } from './cli.js';
 
 /** The adapter daemon running in the test's own process; stopped when the test finishes. */
 export interface InProcessDaemon {
@@ -69,4 +71,44 @@ export async function runDaemonInProcess(
       return done;
     },
   };
+}
+
+/** The adapter daemon as a child process (`adapter start --json`), killed when the test finishes. */
+export interface DaemonProcess {
+  url: string;
+  process: ResultPromise;
+}
+
+/**
+ * Starts `adapter start --json` as its own process and waits for its one JSON document (printed
+ * once it listens).
+ * @param configFile - the adapter configuration
+ * @param env - added to this process's environment (its secrets)
+ * @throws when the first line is not a JSON document, or the process exits first
+ */
+export async function startDaemonProcess(configFile: string, env: NodeJS.ProcessEnv): Promise<DaemonProcess> {
+  const child = execa('node', [CLI, 'adapter', 'start', '--config', configFile, '--json'], {
+    reject: false,
+    env: { ...env, CI: '' },
+    extendEnv: true,
+  });
+  onTestFinished(() => {
+    if (child.exitCode === null) child.kill('SIGKILL');
+  });
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      if (!out.includes('\n')) return;
+      try {
+        resolve((JSON.parse(out) as { result: { url: string } }).result.url);
+      } catch (error) {
+        reject(new Error(`not a JSON document on stdout: ${out}`, { cause: error }));
+      }
+    });
+    void child.then((result) =>
+      reject(new Error(`adapter exited early (${result.exitCode}):\n${String(result.stderr)}`)),
+    );
+  });
+  return { url, process: child };
 }

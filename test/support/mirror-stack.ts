@@ -1,16 +1,19 @@
 import { randomBytes } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { execa, type ResultPromise } from 'execa';
 import { SignJWT } from 'jose';
 import { onTestFinished } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { deployWorkspaceContracts } from '../../src/core/contracts/deploy-workspace.js';
 import { initWorkspace } from '../../src/core/workspace/init.js';
 import { startAnvil, type AnvilNode } from './anvil.js';
-import { CLI } from './cli.js';
 import { aTempDir } from './temp-dir.js';
-import { runDaemonInProcess, type InProcessDaemon } from './in-process-daemon.js';
+import {
+  runDaemonInProcess,
+  startDaemonProcess,
+  type DaemonProcess,
+  type InProcessDaemon,
+} from './daemon-runners.js';
 
 /** The local example's chain id. */
 const CHAIN_ID = 1337;
@@ -104,33 +107,8 @@ export function startAdapterInProcess(stack: MirrorStack): Promise<InProcessAdap
 }
 
 /** The adapter as a child process (`adapter start`), for crash tests. */
-export interface AdapterProcess {
-  url: string;
-  process: ResultPromise;
-}
+export type AdapterProcess = DaemonProcess;
 
-export async function startAdapterProcess(stack: MirrorStack): Promise<AdapterProcess> {
-  const child = execa('node', [CLI, 'adapter', 'start', '--config', stack.config, '--json'], {
-    reject: false,
-    env: { ...stack.env, CI: '' },
-    extendEnv: true,
-  });
-  onTestFinished(() => {
-    if (child.exitCode === null) child.kill('SIGKILL');
-  });
-  const url = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      try {
-        resolve((JSON.parse(out) as { result: { url: string } }).result.url);
-      } catch {
-        // not a whole document yet
-      }
-    });
-    void child.then((result) =>
-      reject(new Error(`adapter exited ${result.exitCode}: ${String(result.stderr)}`)),
-    );
-  });
-  return { url, process: child };
+export function startAdapterProcess(stack: MirrorStack): Promise<AdapterProcess> {
+  return startDaemonProcess(stack.config, stack.env);
 }
