@@ -1,6 +1,6 @@
 import type { BatchPart, MirrorStore, OutboxTransaction } from '../store/mirror-types.js';
 import type { ActivityRecord } from '../store/types.js';
-import { buildActivityTree, type ActivityTree } from './merkle.js';
+import { batchTree, type ActivityTree } from './merkle.js';
 import { partsOf } from './plan.js';
 
 /** An activity's on-chain evidence: its leaf and proof in its batch tree and its transactions. */
@@ -78,14 +78,7 @@ export class EvidenceReader {
       this.store.batchActivities(batchId),
     ]);
     if (!batch || activities.length === 0) return undefined;
-    const tree = buildActivityTree(
-      activities.map((activity) => ({
-        activityRef: activity.activityRef,
-        wallet: activity.wallet,
-        points: BigInt(activity.points),
-        detailHash: activity.detailHash,
-      })),
-    );
+    const tree = batchTree(activities);
     return {
       activities,
       positions: new Map(activities.map((activity, index) => [activity.id, index])),

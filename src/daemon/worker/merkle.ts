@@ -28,6 +28,24 @@ export interface ActivityTree {
 const WORD = 32;
 
 /**
+ * The tree of a batch's activities as the store holds them (points as decimal text): what the
+ * worker anchors and what the evidence of an activity is read from.
+ * @param activities - in batch order
+ */
+export function batchTree(
+  activities: readonly { activityRef: string; wallet: string; points: string; detailHash: string }[],
+): ActivityTree {
+  return buildActivityTree(
+    activities.map((activity) => ({
+      activityRef: activity.activityRef,
+      wallet: activity.wallet,
+      points: BigInt(activity.points),
+      detailHash: activity.detailHash,
+    })),
+  );
+}
+
+/**
  * Builds the tree of a batch's activities.
  * @param leaves - the activities in batch order (their positions are the input positions)
  * @returns the tree

@@ -1,7 +1,7 @@
 import { Interface } from 'ethers';
 import { loadArtifact } from '../../core/contracts/artifacts.js';
 import type { BatchActivity, BatchPart, TransactionDraft } from '../store/mirror-types.js';
-import { buildActivityTree, type ActivityTree } from './merkle.js';
+import { batchTree, type ActivityTree } from './merkle.js';
 
 /** Where the worker sends its transactions (from the workspace's deployments.json). */
 export interface MirrorContracts {
@@ -60,14 +60,7 @@ export function planBatch(
   contracts: MirrorContracts,
   maxEntriesPerTx: number,
 ): BatchPlan {
-  const tree = buildActivityTree(
-    activities.map((activity) => ({
-      activityRef: activity.activityRef,
-      wallet: activity.wallet,
-      points: BigInt(activity.points),
-      detailHash: activity.detailHash,
-    })),
-  );
+  const tree = batchTree(activities);
   const parts: BatchPart[] = [{ part: 'anchor', purpose: 'anchor', from: 0, to: activities.length }];
   const drafts: TransactionDraft[] = [
     {
