@@ -1,5 +1,5 @@
 import { join, resolve } from 'node:path';
-import { ErrorCodes, InputError, RemoteError } from '../errors.js';
+import { ErrorCodes, InputError } from '../errors.js';
 import { DEPLOYMENTS_FILE } from '../contracts/deploy-workspace.js';
 import { CONTRACT_NAMES } from '../contracts/artifacts.js';
 import { parseDeploymentsRecord } from '../contracts/record.js';
@@ -9,11 +9,11 @@ import { DEPLOY_STATE_FILE } from '../workspace/layout.js';
 import { chooseKeystorePassword, type SuppliedSecret } from '../workspace/password.js';
 import { readOptional, readWorkspace } from '../workspace/read.js';
 import type { SshAuth } from '../../io/ssh.js';
-import { waitUntilHealthy } from './health.js';
+import { waitForAdapterHealth, waitUntilHealthy } from './health.js';
 import { MachinePool, workspaceConnector, type MachineConnector } from './machines.js';
 import { planDeploy, type DeployScope, type PlannedStep } from './plan.js';
 import { ensureFile, ensureFolder, ensureRuntime, lastLogLines, type RuntimeAccess } from './runtime.js';
-import { readDeployState, writeDeployState, type DeployState } from './state.js';
+import { deployedFolder, readDeployState, writeDeployState, type DeployState } from './state.js';
 import {
   adapterTarget,
   machineName,
@@ -265,15 +265,13 @@ async function runStep(run: Run, planned: PlannedStep, rpcNode: NodeTarget): Pro
       const target = nodeTarget(run, planned.subject);
       const outcome = await ensureFolder(await access(run, target), target);
       const previous = run.state.nodes[planned.subject];
-      run.state.nodes[planned.subject] = {
-        machine: machineName(target.machine),
-        dir: target.dir,
-        folderHash: target.folderHash,
-        runtime: target.runtime.kind,
-        // A new folder needs its runtime step again before the record says it runs.
-        ...(outcome === 'unchanged' && previous?.runtimeHash ? { runtimeHash: previous.runtimeHash } : {}),
-        changedAt: outcome === 'changed' ? now : (previous?.changedAt ?? now),
-      };
+      // A new folder needs its runtime step again before the record says it runs.
+      run.state.nodes[planned.subject] = deployedFolder(
+        target,
+        outcome === 'changed',
+        previous,
+        outcome === 'unchanged' ? previous?.runtimeHash : undefined,
+      );
       return report(outcome);
     }
     case 'node-runtime': {
@@ -338,15 +336,12 @@ async function runStep(run: Run, planned: PlannedStep, rpcNode: NodeTarget): Pro
       const secrets = await ensureFile(machineAccess, target.envFile, run.adapterEnv!, 0o600);
       run.adapterSecretsChanged = secrets === 'changed';
       run.state.adapter = {
-        machine: machineName(target.machine),
-        dir: target.dir,
-        folderHash: target.folderHash,
-        runtime: target.runtime.kind,
-        ...(folder === 'unchanged' && run.state.adapter?.runtimeHash
-          ? { runtimeHash: run.state.adapter.runtimeHash }
-          : {}),
-        changedAt:
-          folder === 'changed' || secrets === 'changed' ? now : (run.state.adapter?.changedAt ?? now),
+        ...deployedFolder(
+          target,
+          folder === 'changed' || secrets === 'changed',
+          run.state.adapter,
+          folder === 'unchanged' ? run.state.adapter?.runtimeHash : undefined,
+        ),
         version: run.options.version,
       };
       return report(folder === 'changed' || secrets === 'changed' ? 'changed' : 'unchanged');
@@ -355,7 +350,15 @@ async function runStep(run: Run, planned: PlannedStep, rpcNode: NodeTarget): Pro
       const target = run.adapter!;
       const machineAccess = await access(run, target);
       const outcome = await ensureRuntime(machineAccess, target.runtime, run.adapterSecretsChanged);
-      await waitForAdapter(run, target, machineAccess);
+      const timeoutMs = run.options.healthTimeoutMs ?? 180_000;
+      await waitForAdapterHealth(machineAccess, target, {
+        timeoutMs,
+        pollMs: run.options.pollIntervalMs ?? 1_000,
+        ...(run.options.signal ? { signal: run.options.signal } : {}),
+        message: (reason) =>
+          `The adapter on ${machineName(target.machine)} does not answer after ${Math.round(timeoutMs / 1000)} s: ${reason}`,
+        hint: 'Look at its last log lines below; re-running deploy resumes here.',
+      });
       run.state.adapter!.runtimeHash = target.runtimeHash;
       if (outcome === 'changed') run.state.adapter!.changedAt = now;
       return report(outcome);
@@ -375,36 +378,6 @@ async function access(run: Run, target: FolderTarget): Promise<RuntimeAccess> {
     docker: () => run.pool.docker(target.machine),
     ...(run.options.signal ? { signal: run.options.signal } : {}),
   };
-}
-
-async function waitForAdapter(run: Run, target: AdapterTarget, machineAccess: RuntimeAccess): Promise<void> {
-  const forward = await machineAccess.machine.forwardTcp(target.http.host, target.http.port);
-  const timeoutMs = run.options.healthTimeoutMs ?? 180_000;
-  const pollMs = run.options.pollIntervalMs ?? 1_000;
-  const deadline = Date.now() + timeoutMs;
-  let reason = 'no answer';
-  for (;;) {
-    try {
-      const response = await fetch(`${forward.url}/health`, { signal: AbortSignal.timeout(5_000) });
-      if (response.ok) return;
-      reason = `GET /health answered ${response.status}`;
-    } catch (error) {
-      reason = `GET /health: ${error instanceof Error ? error.message : String(error)}`;
-    }
-    if (run.options.signal?.aborted || Date.now() + pollMs > deadline) break;
-    await new Promise((done) => setTimeout(done, pollMs));
-  }
-  const logs = await lastLogLines(machineAccess, target.runtime);
-  throw new RemoteError(
-    ErrorCodes.NODE_UNHEALTHY,
-    `The adapter on ${machineName(target.machine)} does not answer after ${Math.round(timeoutMs / 1000)} s: ${reason}`,
-    {
-      host: machineName(target.machine),
-      command: 'GET /health',
-      hint: 'Look at its last log lines below; re-running deploy resumes here.',
-      details: ['last log lines of the adapter:', ...logs.map((line) => `  ${line}`)],
-    },
-  );
 }
 
 function nodeTarget(run: Run, name: string): NodeTarget {

@@ -1,5 +1,7 @@
 import { ErrorCodes, InterruptedError, RemoteError } from '../errors.js';
 import { probeNode, type NodeProbe } from '../nodes/probe.js';
+import { lastLogLines, type RuntimeAccess } from './runtime.js';
+import { machineName, type AdapterTarget } from './targets.js';
 
 /** One node the health gate watches. */
 export interface WatchedNode {
@@ -131,5 +133,54 @@ function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
       },
       { once: true },
     );
+  });
+}
+
+/** Options of {@link waitForAdapterHealth}. */
+export interface AdapterHealthOptions {
+  timeoutMs: number;
+  pollMs: number;
+  signal?: AbortSignal;
+  /** The error's message, given the last reason /health did not answer 200. */
+  message: (reason: string) => string;
+  hint: string;
+}
+
+/**
+ * Waits until the adapter answers GET /health on its machine (through an SSH forward), polling.
+ * @param access - the service machine
+ * @param target - the adapter's deploy target
+ * @param options - timing and the error's wording
+ * @throws RemoteError (PC_NODE_UNHEALTHY) with the adapter's last log lines when it does not
+ */
+export async function waitForAdapterHealth(
+  access: RuntimeAccess,
+  target: AdapterTarget,
+  options: AdapterHealthOptions,
+): Promise<void> {
+  const forward = await access.machine.forwardTcp(target.http.host, target.http.port);
+  const deadline = Date.now() + options.timeoutMs;
+  let reason = 'no answer';
+  try {
+    for (;;) {
+      try {
+        const response = await fetch(`${forward.url}/health`, { signal: AbortSignal.timeout(5_000) });
+        if (response.ok) return;
+        reason = `GET /health answered ${response.status}`;
+      } catch (error) {
+        reason = `GET /health: ${error instanceof Error ? error.message : String(error)}`;
+      }
+      if (options.signal?.aborted || Date.now() + options.pollMs > deadline) break;
+      await new Promise((done) => setTimeout(done, options.pollMs));
+    }
+  } finally {
+    await forward.close();
+  }
+  const logs = await lastLogLines(access, target.runtime);
+  throw new RemoteError(ErrorCodes.NODE_UNHEALTHY, options.message(reason), {
+    host: machineName(target.machine),
+    command: 'GET /health',
+    hint: options.hint,
+    details: ['last log lines of the adapter:', ...logs.map((line) => `  ${line}`)],
   });
 }

@@ -5,7 +5,7 @@ import type { SshAuth } from '../../io/ssh.js';
 import { waitUntilHealthy } from './health.js';
 import { MachinePool, workspaceConnector, type MachineConnector } from './machines.js';
 import { ensureFolder, ensureRuntime, lastLogLines, type RuntimeAccess } from './runtime.js';
-import { readDeployState, writeDeployState } from './state.js';
+import { deployedFolder, readDeployState, writeDeployState } from './state.js';
 import { machineName, nodeTargets } from './targets.js';
 
 /** Options of {@link pushNode}. */
@@ -96,15 +96,12 @@ export async function pushNode(options: PushNodeOptions): Promise<PushNodeResult
     });
     const changed = folder === 'changed' || runtime === 'changed';
     const state = await readDeployState(dir, spec.name, spec.chainId);
-    const now = new Date().toISOString();
-    state.nodes[target.node.name] = {
-      machine: machineName(target.machine),
-      dir: target.dir,
-      folderHash: target.folderHash,
-      runtime: target.runtime.kind,
-      runtimeHash: target.runtimeHash,
-      changedAt: changed ? now : (state.nodes[target.node.name]?.changedAt ?? now),
-    };
+    state.nodes[target.node.name] = deployedFolder(
+      target,
+      changed,
+      state.nodes[target.node.name],
+      target.runtimeHash,
+    );
     await writeDeployState(dir, state);
     return {
       node: target.node.name,

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { ErrorCodes, InputError } from '../errors.js';
 import { DEPLOY_STATE_FILE } from '../workspace/layout.js';
 import { readOptional } from '../workspace/read.js';
+import { machineName, type FolderTarget } from './targets.js';
 
 /** What deploy last put in place for one folder (a node or the adapter) on its machine. */
 export interface DeployedFolder {
@@ -16,6 +17,30 @@ export interface DeployedFolder {
   runtimeHash?: string;
   /** When the folder or the runtime last changed (ISO 8601). */
   changedAt: string;
+}
+
+/**
+ * The record of a folder after a step put it in place.
+ * @param target - the folder's deploy target
+ * @param changed - whether the step changed the folder or its runtime
+ * @param previous - the record before the step
+ * @param runtimeHash - the runtime that now runs it; undefined while its runtime step is pending
+ */
+export function deployedFolder(
+  target: FolderTarget,
+  changed: boolean,
+  previous: DeployedFolder | undefined,
+  runtimeHash: string | undefined,
+): DeployedFolder {
+  const now = new Date().toISOString();
+  return {
+    machine: machineName(target.machine),
+    dir: target.dir,
+    folderHash: target.folderHash,
+    runtime: target.runtime.kind,
+    ...(runtimeHash ? { runtimeHash } : {}),
+    changedAt: changed ? now : (previous?.changedAt ?? now),
+  };
 }
 
 /**

@@ -5,8 +5,8 @@ import { CONTRACT_NAMES, loadArtifact, type ContractName } from '../contracts/ar
 import { DEPLOYMENTS_FILE } from '../contracts/deploy-workspace.js';
 import { parseDeploymentsRecord, type DeploymentsRecord } from '../contracts/record.js';
 import { MachinePool, workspaceConnector, type MachineConnector } from '../deploy/machines.js';
-import { ensureFolder, ensureRuntime, lastLogLines, type RuntimeAccess } from '../deploy/runtime.js';
-import { readDeployState, writeDeployState } from '../deploy/state.js';
+import { ensureFolder, ensureRuntime, type RuntimeAccess } from '../deploy/runtime.js';
+import { deployedFolder, readDeployState, writeDeployState } from '../deploy/state.js';
 import { adapterTarget, machineName, nodeTargets, type TargetOptions } from '../deploy/targets.js';
 import { randomKeySource, type KeySource } from '../keys/key-source.js';
 import { decryptAccountKey, encryptAccountKeys } from '../keys/keystore.js';
@@ -24,6 +24,7 @@ import { readOptional, readWorkspace } from '../workspace/read.js';
 import { rerenderWorkspace } from '../workspace/rerender.js';
 import { readKeyRotations, writeKeyRotations } from '../workspace/rotations.js';
 import type { SshAuth } from '../../io/ssh.js';
+import { waitForAdapterHealth } from '../deploy/health.js';
 import {
   ACCOUNT_ROTATION_STEPS,
   clearRotationState,
@@ -506,59 +507,26 @@ async function switchKeystore(run: Run): Promise<string> {
   // The folder upload carries adapter.env (the secrets) over; a new folder hash restarts the adapter.
   const folder = await ensureFolder(access, target);
   const runtime = await ensureRuntime(access, target.runtime, folder === 'changed');
-  await waitForAdapter(run, access, target);
-  const now = new Date().toISOString();
+  // The adapter checks its signer keystore against adapter.yaml at start: /health answering means
+  // it runs with the new key.
+  await waitForAdapterHealth(access, target, {
+    timeoutMs: run.options.timeoutMs ?? 180_000,
+    pollMs: run.options.pollIntervalMs ?? 1_000,
+    ...(run.options.signal ? { signal: run.options.signal } : {}),
+    message: (reason) => `The adapter does not answer after its restart: ${reason}`,
+    hint: 'The old minter keeps its roles until the adapter runs on the new key; look at the log lines below and re-run rotate-key.',
+  });
   deployState.adapter = {
     ...deployState.adapter,
-    machine: machineName(target.machine),
-    dir: target.dir,
-    folderHash: target.folderHash,
-    runtime: target.runtime.kind,
-    runtimeHash: target.runtimeHash,
-    changedAt: folder === 'changed' || runtime === 'changed' ? now : deployState.adapter.changedAt,
+    ...deployedFolder(
+      target,
+      folder === 'changed' || runtime === 'changed',
+      deployState.adapter,
+      target.runtimeHash,
+    ),
   };
   await writeDeployState(dir, deployState);
   return `adapter restarted on ${machineName(target.machine)} with the new key`;
-}
-
-// The adapter checks its signer keystore against adapter.yaml at start: /health answering means
-// it runs with the new key.
-async function waitForAdapter(
-  run: Run,
-  access: RuntimeAccess,
-  target: Awaited<ReturnType<typeof adapterTarget>>,
-): Promise<void> {
-  const forward = await access.machine.forwardTcp(target.http.host, target.http.port);
-  const timeoutMs = run.options.timeoutMs ?? 180_000;
-  const pollMs = run.options.pollIntervalMs ?? 1_000;
-  const deadline = Date.now() + timeoutMs;
-  let reason = 'no answer';
-  try {
-    for (;;) {
-      try {
-        const response = await fetch(`${forward.url}/health`, { signal: AbortSignal.timeout(5_000) });
-        if (response.ok) return;
-        reason = `GET /health answered ${response.status}`;
-      } catch (error) {
-        reason = `GET /health: ${error instanceof Error ? error.message : String(error)}`;
-      }
-      if (run.options.signal?.aborted || Date.now() + pollMs > deadline) break;
-      await new Promise((done) => setTimeout(done, pollMs));
-    }
-  } finally {
-    await forward.close();
-  }
-  const logs = await lastLogLines(access, target.runtime);
-  throw new RemoteError(
-    ErrorCodes.NODE_UNHEALTHY,
-    `The adapter does not answer after its restart: ${reason}`,
-    {
-      host: machineName(target.machine),
-      command: 'GET /health',
-      hint: 'The old minter keeps its roles until the adapter runs on the new key; look at the log lines below and re-run rotate-key.',
-      details: ['last log lines of the adapter:', ...logs.map((line) => `  ${line}`)],
-    },
-  );
 }
 
 const STEP_BODIES: Record<AccountRotationStep, (run: Run) => Promise<string>> = {

@@ -1,7 +1,7 @@
 import { ErrorCodes, InterruptedError, RefusedError, RemoteError, isPeruriError } from '../errors.js';
 import type { MachinePool } from '../deploy/machines.js';
 import { ensureFolder, ensureRuntime, lastLogLines, type RuntimeAccess } from '../deploy/runtime.js';
-import type { DeployState } from '../deploy/state.js';
+import { deployedFolder, type DeployState } from '../deploy/state.js';
 import { machineName, type NodeTarget } from '../deploy/targets.js';
 import { assessQuorum, bftQuorum } from './plan.js';
 import type { RecordedProposal } from './state.js';
@@ -310,17 +310,13 @@ export class RotationNetwork {
     const access = await this.access(target);
     const folder = await ensureFolder(access, target);
     const runtime = await ensureRuntime(access, target.runtime);
-    const now = new Date().toISOString();
-    const previous = state.nodes[target.node.name];
     const changed = folder === 'changed' || runtime === 'changed';
-    state.nodes[target.node.name] = {
-      machine: machineName(target.machine),
-      dir: target.dir,
-      folderHash: target.folderHash,
-      runtime: target.runtime.kind,
-      runtimeHash: target.runtimeHash,
-      changedAt: changed ? now : (previous?.changedAt ?? now),
-    };
+    state.nodes[target.node.name] = deployedFolder(
+      target,
+      changed,
+      state.nodes[target.node.name],
+      target.runtimeHash,
+    );
     return changed ? 'changed' : 'unchanged';
   }
 
