@@ -4,6 +4,7 @@ import { ErrorCodes, RefusedError } from '../core/errors.js';
 import { loadAdapterConfig } from './config/load.js';
 import { createDaemon, type Daemon } from './create-daemon.js';
 import { createLogger } from './logger.js';
+import { signerReloader, type SignerReloadResult } from './signer-reload.js';
 
 export interface StartDaemonOptions {
   /** The adapter configuration file (`service/adapter.yaml`). */
@@ -15,8 +16,15 @@ export interface StartDaemonOptions {
    * second signal exits at once with 130).
    */
   signal: AbortSignal;
-  /** Called once the server listens, with its URL (the real port when the configuration says 0). */
-  onListening?: (info: { url: string; network: string }) => void;
+  /**
+   * Called once the server listens, with its URL (the real port when the configuration says 0)
+   * and the function that reloads the signer from the configuration file (what SIGHUP runs).
+   */
+  onListening?: (info: {
+    url: string;
+    network: string;
+    reloadSigner: () => Promise<SignerReloadResult>;
+  }) => void;
   /** Where the JSON log goes (default: stderr). */
   logDestination?: DestinationStream;
 }
@@ -65,7 +73,14 @@ export async function startDaemon(options: StartDaemonOptions): Promise<StartDae
       logger.error({ err: error }, 'the mirror worker stopped on an error');
     });
     daemon.amqp?.start();
-    options.onListening?.({ url, network: config.network });
+    const reloadSigner = signerReloader({
+      daemon,
+      config,
+      configFile: path,
+      env: options.env ?? process.env,
+      logger,
+    });
+    options.onListening?.({ url, network: config.network, reloadSigner });
 
     await aborted(options.signal);
     const shutdown = await stop(daemon, { worker, stopWorker }, config.http.shutdownTimeoutMs, logger);

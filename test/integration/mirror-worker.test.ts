@@ -23,9 +23,12 @@ const CONTRACTS = {
   startBlock: 0,
 };
 
-/** A node whose answers the test decides: a pool, a nonce, receipts, scripted broadcast refusals. */
+/** A node whose answers the test decides: a pool, nonces, receipts, scripted broadcast refusals. */
 class ScriptedChain implements MirrorChain {
-  nonce = 0;
+  /** Transactions mined per sender (lowercase address). */
+  nonces = new Map<string, number>();
+  /** The sender `nonce` reads and writes: the first worker's signer. */
+  primary = '';
   pool = new Map<string, string>();
   receiptsByHash = new Map<string, ChainReceipt>();
   broadcasts: { hash: string; nonce: number }[] = [];
@@ -34,7 +37,13 @@ class ScriptedChain implements MirrorChain {
 
   chainId = async () => CHAIN_ID;
   blockNumber = async () => this.block;
-  minedNonce = async () => this.nonce;
+  minedNonce = async (address: string) => this.nonces.get(address.toLowerCase()) ?? 0;
+  get nonce(): number {
+    return this.nonces.get(this.primary) ?? 0;
+  }
+  set nonce(value: number) {
+    this.nonces.set(this.primary, value);
+  }
   knows = async (hash: string) => this.pool.has(hash) || this.receiptsByHash.has(hash);
   async broadcast(raw: string): Promise<BroadcastOutcome> {
     const hash = keccak256(raw);
@@ -59,10 +68,11 @@ class ScriptedChain implements MirrorChain {
       .map((raw) => Transaction.from(raw))
       .sort((a, b) => a.nonce - b.nonce);
     for (const tx of ready) {
-      if (tx.nonce !== this.nonce) continue;
+      const sender = tx.from!.toLowerCase();
+      if (tx.nonce !== (this.nonces.get(sender) ?? 0)) continue;
       this.receiptsByHash.set(tx.hash!, { status: status(tx), blockNumber: this.block, gasUsed: 50_000n });
       this.pool.delete(tx.hash!);
-      this.nonce += 1;
+      this.nonces.set(sender, tx.nonce + 1);
     }
   }
 }
@@ -101,14 +111,27 @@ type DatabaseUrl = () => Promise<string>;
 const anSqliteUrl: DatabaseUrl = async () =>
   `sqlite://${join(await aTempDir('peruri-outbox-'), 'adapter.db')}`;
 
-async function aWorker(databaseUrl: DatabaseUrl, settings: Partial<MirrorSettings> = {}) {
-  const { store } = await openStore({
-    url: await databaseUrl(),
-    groupCommit: { maxDelayMs: 0, maxBatch: 100 },
-  });
-  stores.push(store);
-  const chain = new ScriptedChain();
+/**
+ * A worker over a new store and scripted node; with `restartOf`, a worker started anew over the
+ * store and node of an earlier one (a daemon restart), with its own signer.
+ */
+async function aWorker(
+  databaseUrl: DatabaseUrl,
+  settings: Partial<MirrorSettings> = {},
+  restartOf?: { store: Store; chain: ScriptedChain },
+) {
+  const store =
+    restartOf?.store ??
+    (
+      await openStore({
+        url: await databaseUrl(),
+        groupCommit: { maxDelayMs: 0, maxBatch: 100 },
+      })
+    ).store;
+  if (!restartOf) stores.push(store);
+  const chain = restartOf?.chain ?? new ScriptedChain();
   const signer = aSigner();
+  chain.primary ||= signer.address;
   const worker = new MirrorWorker({
     store,
     chain,
@@ -192,10 +215,7 @@ function workerSuite(databaseUrl: DatabaseUrl): void {
       'sent',
       'sent',
     ]);
-    expect((await store.mirror.unfinishedTransactions(signer.address)).map((tx) => tx.status)).toEqual([
-      'sent',
-      'sent',
-    ]);
+    expect((await store.mirror.unfinishedTransactions()).map((tx) => tx.status)).toEqual(['sent', 'sent']);
   });
 
   it('signs a reverted part again with a new nonce, then fails the batch with the reason when it keeps reverting', async () => {
@@ -251,8 +271,88 @@ function workerSuite(databaseUrl: DatabaseUrl): void {
     chain.mine();
     await rounds(2);
     expect(await store.mirror.batchesInFlight()).toEqual([]);
-    expect(await store.mirror.unfinishedTransactions(signer.address)).toEqual([]);
+    expect(await store.mirror.unfinishedTransactions()).toEqual([]);
     expect([...chain.receiptsByHash.values()].length).toBe(2); // anchor and mint at nonces 2 and 3
+  });
+
+  it('after its signer is replaced, settles what the old one stored and signs new batches with the new one', async () => {
+    const { store, chain, signer, worker, queue, rounds } = await aWorker(databaseUrl);
+    await queue(2);
+    await rounds(1);
+    const [first] = await store.mirror.batchesInFlight();
+    // When the signer is replaced while the first batch waits for its block
+    const next = aSigner();
+    expect(await worker.replaceSigner(next)).toBe(signer.address);
+    expect(worker.signerAddress).toBe(next.address);
+    await queue(2);
+    await rounds(1);
+    chain.mine();
+    await rounds(2);
+    // Then both batches are confirmed: the first with the old key's nonces, the second with the new key's
+    expect(await store.mirror.batchesInFlight()).toEqual([]);
+    const firstTransactions = await store.mirror.batchTransactions(first!.id);
+    expect(firstTransactions.map((tx) => [tx.signer, tx.nonce, tx.status])).toEqual([
+      [signer.address, 0, 'mined'],
+      [signer.address, 1, 'mined'],
+    ]);
+    expect(chain.nonces.get(next.address)).toBe(2);
+    expect(await store.mirror.unfinishedTransactions()).toEqual([]);
+    expect((await store.rowCounts()).batches).toBe(2);
+  });
+
+  it("signs a replaced signer's reverted part again with the new signer (its role was revoked)", async () => {
+    const { store, chain, signer, worker, queue, rounds } = await aWorker(databaseUrl);
+    await queue(1);
+    await rounds(1);
+    const [batch] = await store.mirror.batchesInFlight();
+    const next = aSigner();
+    await worker.replaceSigner(next);
+    // The old key lost its minting role before its mint was mined
+    chain.mine((tx) =>
+      tx.from!.toLowerCase() === signer.address && tx.to!.toLowerCase() === CONTRACTS.pointsToken
+        ? 'reverted'
+        : 'success',
+    );
+    await rounds(4);
+    chain.mine();
+    await rounds(2);
+    expect((await store.mirror.getBatch(batch!.id))!.status).toBe('confirmed');
+    const transactions = await store.mirror.batchTransactions(batch!.id);
+    expect(transactions.map((tx) => [tx.part, tx.signer, tx.status])).toEqual([
+      ['anchor', signer.address, 'mined'],
+      ['points:0', signer.address, 'reverted'],
+      ['points:0', next.address, 'mined'],
+    ]);
+  });
+
+  it("after a restart on a new key, signs again the parts of an old key's transaction the node refuses for good, and every later one of that key", async () => {
+    const before = await aWorker(databaseUrl);
+    await before.queue(1);
+    before.chain.refuse = () => ({ kind: 'transient', message: 'connect ECONNREFUSED' });
+    await before.rounds(1);
+    const [batch] = await before.store.mirror.batchesInFlight();
+    // When the daemon starts again with a new key, and the node refuses the old key's first nonce
+    const after = await aWorker(databaseUrl, {}, before);
+    after.chain.refuse = (raw) =>
+      Transaction.from(raw).from!.toLowerCase() === before.signer.address && Transaction.from(raw).nonce === 0
+        ? { kind: 'rejected', message: 'intrinsic gas too low' }
+        : undefined;
+    await after.rounds(6);
+    after.chain.mine();
+    await after.rounds(2);
+    // Then both parts went to the new key (the old key's nonce 1 could never be mined after the gap)
+    expect((await after.store.mirror.getBatch(batch!.id))!.status).toBe('confirmed');
+    const transactions = await after.store.mirror.batchTransactions(batch!.id);
+    expect(transactions.filter((tx) => tx.status === 'mined').map((tx) => tx.signer)).toEqual([
+      after.signer.address,
+      after.signer.address,
+    ]);
+    expect(transactions.filter((tx) => tx.signer === before.signer.address).map((tx) => tx.status)).toEqual([
+      'replaced',
+      'replaced',
+    ]);
+    expect(after.chain.nonces.get(before.signer.address) ?? 0).toBe(0);
+    expect(await after.store.mirror.unfinishedTransactions()).toEqual([]);
   });
 
   it('applies a range of indexed events only while the cursor is where it was read', async () => {

@@ -2,6 +2,7 @@ import { Writable } from 'node:stream';
 import { execa, type ResultPromise } from 'execa';
 import { onTestFinished } from 'vitest';
 import { startDaemon, type StartDaemonResult } from '../../src/daemon/main.js';
+import type { SignerReloadResult } from '../../src/daemon/signer-reload.js';
 import { CLI } from './cli.js';
 
 /** The adapter daemon running in the test's own process; stopped when the test finishes. */
@@ -11,6 +12,8 @@ export interface InProcessDaemon {
   logs: string[];
   /** Aborting it is a SIGTERM. */
   controller: AbortController;
+  /** What SIGHUP runs in `adapter start`. */
+  reloadSigner(): Promise<SignerReloadResult>;
   /** Settles when the daemon has stopped. */
   done: Promise<StartDaemonResult>;
   /** Aborts and waits for the shutdown. */
@@ -31,11 +34,15 @@ export async function runDaemonInProcess(
   const logs: string[] = [];
   let listening: (url: string) => void = () => {};
   const url = new Promise<string>((resolve) => (listening = resolve));
+  let reloadSigner: (() => Promise<SignerReloadResult>) | undefined;
   const done = startDaemon({
     configFile,
     env,
     signal: controller.signal,
-    onListening: (info) => listening(info.url),
+    onListening: (info) => {
+      reloadSigner = info.reloadSigner;
+      listening(info.url);
+    },
     logDestination: new Writable({
       write(chunk: Buffer, _encoding, callback) {
         logs.push(chunk.toString());
@@ -65,6 +72,7 @@ export async function runDaemonInProcess(
     url: ready,
     logs,
     controller,
+    reloadSigner: () => reloadSigner!(),
     done,
     stop: () => {
       controller.abort();

@@ -57,20 +57,46 @@ export async function readDatabasePassword(
 ): Promise<string | undefined> {
   const { passwordEnv, passwordFile } = config.database;
   if (!passwordEnv && !passwordFile) return undefined;
-  const problems: string[] = [];
-  const password = await readSecret(
-    'database password',
-    { env: passwordEnv, file: passwordFile },
+  return readOneSecret('database password', { env: passwordEnv, file: passwordFile }, env, {
+    message: 'The adapter database password is missing',
+    hint: 'Set the variable or create the file that database.passwordEnv / passwordFile names.',
+  });
+}
+
+/**
+ * Reads only the signer keystore's password (for a signer reload, which opens nothing else).
+ * @param config - the adapter configuration
+ * @param env - the environment
+ * @returns the password
+ * @throws InputError (PC_SECRET_MISSING) when it is missing
+ */
+export async function readSignerPassword(config: AdapterConfig, env: NodeJS.ProcessEnv): Promise<string> {
+  return readOneSecret(
+    'signer keystore password',
+    { env: config.signer.passwordEnv, file: config.signer.passwordFile },
     env,
-    problems,
+    {
+      message: 'The signer keystore password is missing',
+      hint: 'Set the variable or create the file that signer.passwordEnv / passwordFile names.',
+    },
   );
-  if (password === undefined) {
-    throw new InputError(ErrorCodes.SECRET_MISSING, 'The adapter database password is missing', {
+}
+
+async function readOneSecret(
+  what: string,
+  source: SecretSource,
+  env: NodeJS.ProcessEnv,
+  missing: { message: string; hint: string },
+): Promise<string> {
+  const problems: string[] = [];
+  const value = await readSecret(what, source, env, problems);
+  if (value === undefined) {
+    throw new InputError(ErrorCodes.SECRET_MISSING, missing.message, {
       details: problems,
-      hint: 'Set the variable or create the file that database.passwordEnv / passwordFile names.',
+      hint: missing.hint,
     });
   }
-  return password;
+  return value;
 }
 
 /** Shortest accepted HS256 secret: RFC 7518 §3.2 asks for a key at least as long as the hash. */

@@ -80,8 +80,8 @@ export class SqlMirrorStore implements MirrorStore {
     });
   }
 
-  async unfinishedTransactions(signer: string): Promise<OutboxTransaction[]> {
-    return (await this.db.read(SQL.unfinishedTransactions, [signer])).map(toTransaction);
+  async unfinishedTransactions(): Promise<OutboxTransaction[]> {
+    return (await this.db.read(SQL.unfinishedTransactions, [])).map(toTransaction);
   }
 
   async rawTransactions(ids: readonly number[]): Promise<Map<number, string>> {

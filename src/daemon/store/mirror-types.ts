@@ -143,8 +143,11 @@ export interface MirrorStore {
    * @throws when an activity was claimed by someone else meanwhile (nothing is stored)
    */
   submitBatch(input: SubmitBatchInput): Promise<OutboxTransaction[]>;
-  /** Signed or sent transactions of `signer`, in nonce order. */
-  unfinishedTransactions(signer: string): Promise<OutboxTransaction[]>;
+  /**
+   * Signed or sent transactions of every signer (the current one and any it replaced whose
+   * transactions are not settled yet), by signer, then in nonce order.
+   */
+  unfinishedTransactions(): Promise<OutboxTransaction[]>;
   /** The signed raw transactions of outbox rows, by id. */
   rawTransactions(ids: readonly number[]): Promise<Map<number, string>>;
   recordOutcomes(outcomes: readonly TransactionOutcome[]): Promise<void>;
@@ -156,7 +159,7 @@ export interface MirrorStore {
   /** The block of the last confirmed batch, or null before any. */
   lastConfirmedBlock(): Promise<number | null>;
   getBatch(id: string): Promise<BatchRecord | undefined>;
-  /** The transactions of a batch, every attempt, in nonce order. */
+  /** The transactions of a batch, every attempt, in the order they were stored (a part's latest attempt last). */
   batchTransactions(id: string): Promise<OutboxTransaction[]>;
   /** The activities of a batch, in batch order. */
   batchActivities(id: string): Promise<ActivityRecord[]>;

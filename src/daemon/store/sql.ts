@@ -62,7 +62,7 @@ export const SQL = {
     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'signed', 0, $9, $9)
     RETURNING ${TRANSACTION_COLUMNS}`,
   unfinishedTransactions: `SELECT ${TRANSACTION_COLUMNS} FROM transactions
-    WHERE signer = $1 AND status IN ('signed', 'sent') ORDER BY nonce`,
+    WHERE status IN ('signed', 'sent') ORDER BY signer, nonce`,
   /** ACTIVITY_CHUNK ids. */
   rawTransactions: `SELECT id, raw_tx FROM transactions WHERE id IN (${placeholders(1, ACTIVITY_CHUNK)})`,
   recordOutcome: `UPDATE transactions SET status = $2, block_number = COALESCE($3, block_number), reason = COALESCE($4, reason),
@@ -73,7 +73,8 @@ export const SQL = {
   batchesInFlight: "SELECT * FROM batches WHERE status = 'submitted' ORDER BY created_at, id",
   lastConfirmedBlock: "SELECT MAX(block_number) AS block_number FROM batches WHERE status = 'confirmed'",
   batchById: 'SELECT * FROM batches WHERE id = $1',
-  batchTransactions: `SELECT ${TRANSACTION_COLUMNS} FROM transactions WHERE batch_id = $1 ORDER BY nonce`,
+  /** In the order they were stored: a part's later attempt comes after its earlier ones, whichever signer signed them. */
+  batchTransactions: `SELECT ${TRANSACTION_COLUMNS} FROM transactions WHERE batch_id = $1 ORDER BY id`,
   batchActivities: 'SELECT * FROM activities WHERE batch_id = $1 ORDER BY created_at, id',
   confirmBatch: `UPDATE batches SET status = 'confirmed', block_number = $2, tx_hashes = $3, updated_at = $4 WHERE id = $1`,
   confirmBatchActivities: `UPDATE activities SET status = 'confirmed', block_number = $2, updated_at = $3

@@ -18,6 +18,10 @@ export interface MirrorMetrics {
   lastConfirmedBlock: Gauge;
   /** The last block the balance and badge index has applied. */
   indexedBlock: Gauge;
+  /** 1 for the address that signs the worker's transactions now (an info metric). */
+  signer: Gauge<'address'>;
+  /** Signer reloads (SIGHUP) by outcome: replaced, unchanged, failed. */
+  signerReloads: Counter<'outcome'>;
 }
 
 /**
@@ -71,6 +75,18 @@ export function createMirrorMetrics(registry: Registry, prefix: string): MirrorM
     indexedBlock: new Gauge({
       name: `${prefix}indexed_block`,
       help: 'Last block applied to the balance and badge index.',
+      registers,
+    }),
+    signer: new Gauge({
+      name: `${prefix}signer_info`,
+      help: "The address that signs the mirror worker's transactions now (value 1).",
+      labelNames: ['address'] as const,
+      registers,
+    }),
+    signerReloads: new Counter({
+      name: `${prefix}signer_reloads_total`,
+      help: 'Signer reloads asked for with SIGHUP, by outcome (replaced, unchanged, failed).',
+      labelNames: ['outcome'] as const,
       registers,
     }),
   };

@@ -68,6 +68,8 @@ export class MirrorWorker {
   private lastCutWasFull = false;
   private indexer: HoldingsIndexer | undefined;
   private deployment: MirrorDeployment | undefined;
+  /** The round the loop is running, if any: a signer is only replaced between rounds. */
+  private roundInProgress: Promise<void> | undefined;
 
   constructor(private readonly options: MirrorWorkerOptions) {
     this.outbox = new Outbox({
@@ -80,6 +82,30 @@ export class MirrorWorker {
       metrics: options.metrics,
       logger: options.logger,
     });
+    options.metrics.signer.set({ address: options.signer.address }, 1);
+  }
+
+  /** The address that signs the worker's transactions now. */
+  get signerAddress(): string {
+    return this.outbox.signerAddress;
+  }
+
+  /**
+   * Makes `signer` sign every transaction from the next round on (a key rotation), once the round
+   * in progress, if any, has ended. What the replaced signer stored is still broadcast and settled;
+   * a part of it that fails is signed again by the new signer.
+   * @param signer - the new signer
+   * @returns the address it replaced
+   */
+  async replaceSigner(signer: Signer): Promise<string> {
+    while (this.roundInProgress) await this.roundInProgress.catch(() => undefined);
+    const previous = this.outbox.signerAddress;
+    this.outbox.replaceSigner(signer);
+    if (previous !== signer.address) {
+      this.options.metrics.signer.reset();
+      this.options.metrics.signer.set({ address: signer.address }, 1);
+    }
+    return previous;
   }
 
   /**
@@ -93,12 +119,15 @@ export class MirrorWorker {
     let firstRound = true;
     while (!signal.aborted) {
       try {
-        await this.round(firstRound);
+        this.roundInProgress = this.round(firstRound);
+        await this.roundInProgress;
         firstRound = false;
         failures = 0;
       } catch (error) {
         failures += 1;
         logger.warn({ err: error, failures }, 'mirror round failed; retrying');
+      } finally {
+        this.roundInProgress = undefined;
       }
       const pause = failures === 0 ? settings.pollIntervalMs : backoffMs(settings.retry, failures);
       await sleep(pause, signal);
