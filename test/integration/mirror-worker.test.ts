@@ -203,7 +203,7 @@ function workerSuite(databaseUrl: DatabaseUrl): void {
   });
 
   it('counts "already known" and "nonce too low" as sent', async () => {
-    const { store, chain, signer, queue, rounds } = await aWorker(databaseUrl);
+    const { store, chain, queue, rounds } = await aWorker(databaseUrl);
     await queue(1);
     chain.refuse = (raw) =>
       Transaction.from(raw).nonce === 0
@@ -261,7 +261,7 @@ function workerSuite(databaseUrl: DatabaseUrl): void {
   });
 
   it('signs a part again when its nonce was taken by another transaction', async () => {
-    const { store, chain, signer, queue, rounds } = await aWorker(databaseUrl);
+    const { store, chain, queue, rounds } = await aWorker(databaseUrl);
     await queue(1);
     await rounds(1);
     // another holder of the key used nonces 0 and 1 first: our two transactions can never be mined
