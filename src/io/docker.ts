@@ -165,6 +165,22 @@ export class DockerEngine {
   }
 
   /**
+   * Whether a container runs from this spec and the image the reference names now (what
+   * {@link ensureContainer} would leave alone). A missing image means it does not.
+   */
+  async containerMatches(spec: ContainerSpec, options: RemoteOperationOptions = {}): Promise<boolean> {
+    const imageId = await this.imageId(spec.image, options);
+    if (imageId === undefined) return false;
+    const current = await this.containerState(spec.name, options);
+    return (
+      current.exists &&
+      current.running &&
+      current.configHash === configHash(spec, imageId) &&
+      current.imageId === imageId
+    );
+  }
+
+  /**
    * Creates the container if it is missing, leaves it alone if it matches the spec and the image
    * it runs is still the one the reference names, and replaces it (stop, remove, create) otherwise.
    * The container is not started: call {@link startContainer}.
@@ -213,6 +229,16 @@ export class DockerEngine {
           ),
       // 304: already stopped; 404: no such container.
       [304, 404],
+    );
+  }
+
+  /**
+   * Sends a signal to a running container's main process (`docker kill --signal`).
+   * @throws RemoteError when the container is missing or not running (409)
+   */
+  async signalContainer(name: string, signal: string, options: RemoteOperationOptions = {}): Promise<void> {
+    await this.call(`docker kill --signal ${signal} ${name}`, options, (abortSignal) =>
+      this.docker.getContainer(name).kill({ signal, abortSignal }),
     );
   }
 

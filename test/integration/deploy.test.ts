@@ -7,6 +7,7 @@ import { stringify } from 'yaml';
 import { Ajv } from 'ajv';
 import { envelopeSchema, resultSchemas } from '../../src/cli/result-schemas.js';
 import { ADAPTER_NODE_OPTIONS } from '../../src/core/adapter-node-options.js';
+import { encryptAccountKeys } from '../../src/core/keys/keystore.js';
 import { ADAPTER_TEST_IMAGE, importAdapterImage } from '../support/adapter-image.js';
 import { aBesuNetwork, type BesuNetwork } from '../support/besu-front.js';
 import { CLI, runCli } from '../support/cli.js';
@@ -424,6 +425,33 @@ describeRequiring(
       expect((await bed.docker.getContainer(container.Id).inspect()).State.StartedAt).toBe(
         container.State.StartedAt,
       );
+
+      // When the workspace gets a new minter keystore (as rotate-key's switch puts it) and is deployed again
+      const password = (await readFile(join(bed.dir, 'secrets/dev-keystore-password'), 'utf8')).trim();
+      const { minter } = await encryptAccountKeys(
+        { minter: new Uint8Array(randomBytes(32)) },
+        password,
+        'dev',
+      );
+      await writeFile(join(bed.dir, 'service/minter.json'), minter!.json, { mode: 0o600 });
+      const rendered = await runCli(['render', '--dir', bed.dir]);
+      expect(rendered.exitCode, rendered.stderr).toBe(0);
+      const switched = await bed.cli(['deploy', '--health-timeout', '60', '--json']);
+      // Then the container keeps running, not restarted: the adapter got SIGHUP and signs with the new key
+      expect(switched.exitCode, switched.stdout + switched.stderr).toBe(0);
+      const runtimeStep = parse(switched.stdout).result!.steps.find((step) => step.id === 'adapter-runtime');
+      expect(runtimeStep).toMatchObject({
+        outcome: 'changed',
+        detail: `signer reloaded: ${minter!.address}`,
+      });
+      const after = await bed.docker.getContainer(container.Id).inspect();
+      expect(after.State.StartedAt).toBe(container.State.StartedAt);
+      expect(after.RestartCount).toBe(0);
+      const logs = (
+        await bed.docker.getContainer(container.Id).logs({ stdout: true, stderr: true })
+      ).toString();
+      expect(logs).toContain('signer replaced');
+      expect(logs).toContain(minter!.address);
     }, 240_000);
 
     it('a dry run connects to nothing and writes nothing', async () => {

@@ -8,7 +8,7 @@ import { aTempDir } from './temp-dir.js';
  * `journalctl` are stand-ins put first on the PATH of the test sshd's sessions. They record every
  * call and, for `start`/`restart`, really run the unit's ExecStart in the background (with its
  * quoted Environment= lines, EnvironmentFile and WorkingDirectory), so what the unit starts is exercised; `is-active`,
- * `stop` and `journalctl -u` act on that process and its output. Not modelled: dependencies,
+ * `stop`, `reload` (SIGHUP, as the units' ExecReload sends) and `journalctl -u` act on that process and its output. Not modelled: dependencies,
  * Restart=, User=, sandboxing, and systemd's own quoting of EnvironmentFile values (the file is
  * read with the shell's `.`, which agrees for the values the tests use).
  */
@@ -63,6 +63,10 @@ case "$command" in
   stop) [ -f "$units/$1" ] || exit 5; stop_unit "$1" ;;
   start) running "$1" || start_unit "$1" ;;
   restart) stop_unit "$1"; start_unit "$1" ;;
+  reload)
+    running "$1" || { echo "Job for $1 failed: the unit is not active." >&2; exit 1; }
+    grep -q '^ExecReload=' "$units/$1" || { echo "Failed to reload $1: Job type reload is not applicable for unit $1." >&2; exit 1; }
+    kill -HUP "$(cat "$state/$1.pid")" ;;
   *) echo "fake systemctl: $command not supported" >&2; exit 1 ;;
 esac
 `;

@@ -9,6 +9,7 @@ import { DEPLOY_STATE_FILE } from '../workspace/layout.js';
 import { chooseKeystorePassword, type SuppliedSecret } from '../workspace/password.js';
 import { readOptional, readWorkspace } from '../workspace/read.js';
 import type { SshAuth } from '../../io/ssh.js';
+import { ensureAdapterFolder, ensureAdapterSigner } from './adapter-signer.js';
 import { waitForAdapterHealth, waitUntilHealthy } from './health.js';
 import { MachinePool, workspaceConnector, type MachineConnector } from './machines.js';
 import { planDeploy, type DeployScope, type PlannedStep } from './plan.js';
@@ -332,7 +333,7 @@ async function runStep(run: Run, planned: PlannedStep, rpcNode: NodeTarget): Pro
       const target = await adapterTarget(run.spec, run.dir, run.targetOptions);
       run.adapter = target;
       const machineAccess = await access(run, target);
-      const folder = await ensureFolder(machineAccess, target);
+      const folder = await ensureAdapterFolder(machineAccess, target);
       const secrets = await ensureFile(machineAccess, target.envFile, run.adapterEnv!, 0o600);
       run.adapterSecretsChanged = secrets === 'changed';
       run.state.adapter = {
@@ -349,19 +350,29 @@ async function runStep(run: Run, planned: PlannedStep, rpcNode: NodeTarget): Pro
     case 'adapter-runtime': {
       const target = run.adapter!;
       const machineAccess = await access(run, target);
+      // A new signer alone is not a restart: the adapter reloads it (below); the runtime carries
+      // the hash of everything else it reads at start.
       const outcome = await ensureRuntime(machineAccess, target.runtime, run.adapterSecretsChanged);
       const timeoutMs = run.options.healthTimeoutMs ?? 180_000;
-      await waitForAdapterHealth(machineAccess, target, {
+      const limits = {
         timeoutMs,
         pollMs: run.options.pollIntervalMs ?? 1_000,
         ...(run.options.signal ? { signal: run.options.signal } : {}),
+      };
+      await waitForAdapterHealth(machineAccess, target, {
+        ...limits,
         message: (reason) =>
           `The adapter on ${machineName(target.machine)} does not answer after ${Math.round(timeoutMs / 1000)} s: ${reason}`,
         hint: 'Look at its last log lines below; re-running deploy resumes here.',
       });
+      const signer = await ensureAdapterSigner(machineAccess, target, limits);
       run.state.adapter!.runtimeHash = target.runtimeHash;
-      if (outcome === 'changed') run.state.adapter!.changedAt = now;
-      return report(outcome);
+      const changed = outcome === 'changed' || signer !== 'unchanged';
+      if (changed) run.state.adapter!.changedAt = now;
+      return report(
+        changed ? 'changed' : 'unchanged',
+        signer === 'reloaded' ? `signer reloaded: ${target.signerAddress}` : undefined,
+      );
     }
   }
 }

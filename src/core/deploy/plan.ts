@@ -107,7 +107,7 @@ export function planDeploy(input: PlanInput): PlannedStep[] {
       kind: 'adapter-runtime',
       subject: 'adapter',
       machine: machineName(target.machine),
-      action: `${runtimeAction(target)}, then wait until it answers /health`,
+      action: `${runtimeAction(target)}, wait until it answers /health, and have it reload its signer if it signs with another key`,
       expected: folderCurrent && recorded?.runtimeHash === target.runtimeHash ? 'no change' : 'change',
     });
   }

@@ -123,6 +123,44 @@ export async function ensureRuntime(
 }
 
 /**
+ * Whether the process runs now exactly as the target defines it: the container from this spec
+ * and image, or this unit file, active. Nothing is changed.
+ * @param access - machine and engine
+ * @param runtime - the container or unit
+ */
+export async function runtimeIsCurrent(access: RuntimeAccess, runtime: RuntimeTarget): Promise<boolean> {
+  const options = access.signal ? { signal: access.signal } : {};
+  if (runtime.kind === 'docker') {
+    return (await access.docker()).containerMatches(runtime.container, options);
+  }
+  const { machine } = access;
+  if (!(await machine.exists(runtime.unitPath, options))) return false;
+  if ((await machine.readFile(runtime.unitPath, options)).toString('utf8') !== runtime.unitContent)
+    return false;
+  const active = await machine.exec(`systemctl is-active --quiet ${shellQuote(runtime.unitName)}`, {
+    ...options,
+    allowedExitCodes: [0, 1, 2, 3, 4],
+  });
+  return active.code === 0;
+}
+
+/**
+ * Asks the running process to reload (SIGHUP): `systemctl reload` for a unit (its ExecReload sends
+ * the signal), `docker kill --signal SIGHUP` for a container. The adapter reloads its signer.
+ * @param access - machine and engine
+ * @param runtime - the container or unit
+ * @throws RemoteError when it is not running
+ */
+export async function reloadRuntime(access: RuntimeAccess, runtime: RuntimeTarget): Promise<void> {
+  const options = access.signal ? { signal: access.signal } : {};
+  if (runtime.kind === 'docker') {
+    await (await access.docker()).signalContainer(runtime.container.name, 'SIGHUP', options);
+    return;
+  }
+  await access.machine.exec(`systemctl reload ${shellQuote(runtime.unitName)}`, options);
+}
+
+/**
  * Stops the process if it exists (a missing container or unit is fine).
  * @param access - machine and engine
  * @param runtime - the container or unit

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join, posix } from 'node:path';
+import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { ErrorCodes, InputError } from '../errors.js';
 import { besuUnitName } from '../render/render-workspace.js';
 import { nodeDirOnMachine, serviceDirOnMachine } from '../render/paths.js';
@@ -61,6 +62,8 @@ export interface AdapterTarget extends FolderTarget {
   /** The adapter's HTTP address as seen from the service machine. */
   http: { host: string; port: number };
   envFile: string;
+  /** The signer adapter.yaml names (lowercase): the adapter reloads it on SIGHUP, without a restart. */
+  signerAddress: string;
 }
 
 /** Options of {@link nodeTargets} and {@link adapterTarget} that do not come from the spec. */
@@ -80,6 +83,7 @@ export const ADAPTER_ENV_FILE = 'adapter.env';
 /** Besu's Docker image runs as uid 1000 (user besu): the node folder must belong to it. */
 export const BESU_IMAGE_OWNER = '1000:1000';
 const FOLDER_HASH_LABEL = 'io.peruri-chain.folder-hash';
+const STARTUP_HASH_LABEL = 'io.peruri-chain.startup-hash';
 
 /**
  * The deploy target of every node: the workspace's node folder and how its runtime starts Besu.
@@ -150,6 +154,7 @@ export async function adapterTarget(
   const record = await readFile(join(dir, DEPLOYMENTS_FILE)).catch(() => undefined);
   if (record) files.set(DEPLOYMENTS_FILE, { content: record, mode: 0o644 });
   const folderHash = hashFolder(files);
+  const { startupHash, signerAddress } = adapterStartup(files, remoteDir);
   files.set(FOLDER_HASH_FILE, { content: Buffer.from(`${folderHash}\n`), mode: 0o644 });
   const envFile = posix.join(remoteDir, ADAPTER_ENV_FILE);
   const configFile = posix.join(remoteDir, 'adapter.yaml');
@@ -174,7 +179,7 @@ export async function adapterTarget(
             networkMode: 'host',
             restartPolicy: 'unless-stopped',
             stopTimeoutSeconds: 60,
-            labels: { 'io.peruri-chain.network': spec.name, [FOLDER_HASH_LABEL]: folderHash },
+            labels: { 'io.peruri-chain.network': spec.name, [STARTUP_HASH_LABEL]: startupHash },
           },
         }
       : systemdRuntime(
@@ -188,7 +193,7 @@ export async function adapterTarget(
             command: options.adapterCommand,
             nodeOptions: ADAPTER_NODE_OPTIONS,
             configFile,
-            folderHash,
+            startupHash,
           }),
         );
   const listenHost = isLoopback(spec.service.host) ? spec.service.host : '127.0.0.1';
@@ -205,7 +210,34 @@ export async function adapterTarget(
     owner: undefined,
     http: { host: listenHost, port: spec.service.adapterPort },
     envFile,
+    signerAddress,
   };
+}
+
+/**
+ * What the adapter reads only when it starts, as one hash: its folder without the signer (the
+ * keystore adapter.yaml's signer section names, and that section), which it reloads on SIGHUP.
+ * The container or unit carries this hash, so a new signer alone does not restart the adapter.
+ */
+function adapterStartup(
+  files: Map<string, TargetFile>,
+  remoteDir: string,
+): { startupHash: string; signerAddress: string } {
+  const config = files.get('adapter.yaml');
+  if (!config) {
+    throw new InputError(ErrorCodes.WORKSPACE_INVALID, 'The service folder has no adapter.yaml', {
+      hint: 'Run `peruri-chain render` to bring the workspace up to date.',
+    });
+  }
+  const parsed = parseYaml(config.content.toString('utf8')) as {
+    signer?: { address?: string; keystoreFile?: string };
+  };
+  const startup = new Map(files);
+  const keystore = parsed.signer?.keystoreFile;
+  if (keystore) startup.delete(posix.relative(remoteDir, posix.resolve(remoteDir, keystore)));
+  const { signer, ...rest } = parsed;
+  startup.set('adapter.yaml', { content: Buffer.from(stringifyYaml(rest)), mode: config.mode });
+  return { startupHash: hashFolder(startup), signerAddress: String(signer?.address ?? '').toLowerCase() };
 }
 
 /**

@@ -5,7 +5,7 @@ import { CONTRACT_NAMES, loadArtifact, type ContractName } from '../contracts/ar
 import { DEPLOYMENTS_FILE } from '../contracts/deploy-workspace.js';
 import { parseDeploymentsRecord, type DeploymentsRecord } from '../contracts/record.js';
 import { MachinePool, workspaceConnector, type MachineConnector } from '../deploy/machines.js';
-import { ensureFolder, ensureRuntime, type RuntimeAccess } from '../deploy/runtime.js';
+import { ensureRuntime, type RuntimeAccess } from '../deploy/runtime.js';
 import { deployedFolder, readDeployState, writeDeployState } from '../deploy/state.js';
 import { adapterTarget, machineName, nodeTargets, type TargetOptions } from '../deploy/targets.js';
 import { randomKeySource, type KeySource } from '../keys/key-source.js';
@@ -24,6 +24,7 @@ import { readOptional, readWorkspace } from '../workspace/read.js';
 import { rerenderWorkspace } from '../workspace/rerender.js';
 import { readKeyRotations, writeKeyRotations } from '../workspace/rotations.js';
 import type { SshAuth } from '../../io/ssh.js';
+import { ensureAdapterFolder, ensureAdapterSigner } from '../deploy/adapter-signer.js';
 import { waitForAdapterHealth } from '../deploy/health.js';
 import {
   ACCOUNT_ROTATION_STEPS,
@@ -96,7 +97,7 @@ const ACTIONS: Record<AccountRotationStep, (account: string) => string> = {
   grant: (account) => `grant the ${account}'s roles on PointsToken, Badges and ActivityLog to the new key`,
   switch: (account) =>
     account === 'minter'
-      ? 'replace the minter keystore, re-render adapter.yaml, and restart the adapter on it (when deployed)'
+      ? 'replace the minter keystore, re-render adapter.yaml, and have the adapter reload its signer, without a restart (when deployed)'
       : `replace the ${account} keystore in the workspace`,
   revoke: (account) =>
     account === 'minter'
@@ -504,29 +505,40 @@ async function switchKeystore(run: Run): Promise<string> {
     docker: () => run.pool.docker(target.machine),
     ...(run.options.signal ? { signal: run.options.signal } : {}),
   };
-  // The folder upload carries adapter.env (the secrets) over; a new folder hash restarts the adapter.
-  const folder = await ensureFolder(access, target);
-  const runtime = await ensureRuntime(access, target.runtime, folder === 'changed');
-  // The adapter checks its signer keystore against adapter.yaml at start: /health answering means
-  // it runs with the new key.
-  await waitForAdapterHealth(access, target, {
+  // Only the signer changed: while the adapter runs as its target defines it, the new keystore and
+  // adapter.yaml are written into its folder in place and the runtime stays as it is (a unit from
+  // an older version is replaced and restarted instead).
+  const folder = await ensureAdapterFolder(access, target);
+  const runtime = await ensureRuntime(access, target.runtime);
+  const limits = {
     timeoutMs: run.options.timeoutMs ?? 180_000,
     pollMs: run.options.pollIntervalMs ?? 1_000,
     ...(run.options.signal ? { signal: run.options.signal } : {}),
-    message: (reason) => `The adapter does not answer after its restart: ${reason}`,
+  };
+  await waitForAdapterHealth(access, target, {
+    ...limits,
+    message: (reason) => `The adapter does not answer: ${reason}`,
     hint: 'The old minter keeps its roles until the adapter runs on the new key; look at the log lines below and re-run rotate-key.',
   });
+  // The adapter reloads its signer on SIGHUP: intake goes on, and what the old key signed is
+  // still settled (the old key keeps its roles until the revoke step).
+  const signer = await ensureAdapterSigner(access, target, limits);
   deployState.adapter = {
     ...deployState.adapter,
     ...deployedFolder(
       target,
-      folder === 'changed' || runtime === 'changed',
+      folder === 'changed' || runtime === 'changed' || signer !== 'unchanged',
       deployState.adapter,
       target.runtimeHash,
     ),
   };
   await writeDeployState(dir, deployState);
-  return `adapter restarted on ${machineName(target.machine)} with the new key`;
+  const where = machineName(target.machine);
+  if (runtime === 'changed' || signer === 'restarted')
+    return `adapter restarted on ${where} with the new key`;
+  return signer === 'reloaded'
+    ? `adapter on ${where} reloaded its signer: the new key signs, no restart`
+    : `adapter on ${where} already signs with the new key`;
 }
 
 const STEP_BODIES: Record<AccountRotationStep, (run: Run) => Promise<string>> = {
