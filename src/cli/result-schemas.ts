@@ -295,6 +295,7 @@ export const resultSchemas: Record<string, object> = {
       queueDepth: { type: ['integer', 'null'] },
       lastConfirmedBlock: { type: ['integer', 'null'] },
       amqpConnected: { type: ['boolean', 'null'] },
+      signer: { type: ['string', 'null'] },
       healthy: { type: 'boolean' },
       problems: strings,
     }),

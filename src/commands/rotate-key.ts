@@ -22,7 +22,7 @@ export default class RotateKey extends BaseCommand {
 
   static override description = `--node NAME: a new node key (or, with --public-key, an HSM-held one) is allowlisted on every node (rolling restarts), then changed in one of two orders over the validators' loopback JSON-RPC (ibft_proposeValidatorVote, more than half of the set; votes discarded afterwards with ibft_discardValidatorVote): in-first votes the new key in, moves the node onto it (key uploaded, node restarted by its runtime) and votes the old key out; out-first votes the old key out, moves the node while it is no validator and votes the new key in. In-first is chosen when it keeps ceil(2N/3) of the validators online at every step (from 5 validators when all are online), out-first otherwise; when neither does, the rotation is refused with exit 5 and both orders' arithmetic. The old enode is then dropped from the allowlists. Before each step the validators are probed and a step that would leave fewer than ceil(2N/3) of the set of that moment online is refused with exit 5, as is any pending vote this rotation did not make. The old key is archived as a V3 keystore (the workspace's keystore password) under .archive/; genesis.json stays as it was (key-rotations.json records its validators).
 
---account minter|admin: a new keystore is made, the role is granted to it through the transaction node, the adapter is switched to it (service folder updated and the adapter restarted when it is deployed), and only then is the old key's role revoked (an admin renounces its own).
+--account minter|admin: a new keystore is made, the role is granted to it through the transaction node, the adapter is switched to it (when it is deployed: the new keystore and adapter.yaml written into its folder and a SIGHUP, on which it reloads its signer without a restart; the switch waits until its /metrics names the new key), and only then is the old key's role revoked (an admin renounces its own).
 
 Progress is recorded in DIR/rotate-state.json after every step: a re-run after a failure resumes where it stopped. --dry-run prints the order and why, and each step's quorum arithmetic, and touches nothing.`;
 
@@ -65,7 +65,8 @@ Progress is recorded in DIR/rotate-state.json after every step: a re-run after a
     'accept-new-host-key': acceptNewHostKeyFlag(),
     'keystore-password-file': keystorePasswordFileFlag(),
     timeout: Flags.integer({
-      description: 'Seconds to wait for a restarted node to make blocks again, or for a vote to apply.',
+      description:
+        'Seconds to wait for a restarted node to make blocks again, for a vote to apply, or for the adapter to take the new minter.',
       env: envName('timeout'),
       default: 180,
       min: 1,

@@ -662,11 +662,13 @@ describeRequiring(
       const adapterLog = await bed.systemd.log(adapterUnit);
       expect(adapterLog).toContain('signer replaced');
       expect(adapterLog).toContain(newMinter);
+      // And status finds it ready, signing with the new minter
       const status = await bed.cli(['status', '--json']);
       expect(
-        (JSON.parse(status.stdout) as { result: { adapter: { ready: boolean } } }).result.adapter.ready,
+        (JSON.parse(status.stdout) as { result: { adapter: { ready: boolean; signer: string | null } } })
+          .result.adapter,
         status.stdout,
-      ).toBe(true);
+      ).toMatchObject({ ready: true, signer: newMinter });
       // And the old minter keystore is archived and the workspace is valid
       expect(await keystoreAddress(join(bed.dir, result.archivedKey!))).toBe(oldMinter);
       expect((await runCli(['validate', '--dir', bed.dir])).exitCode).toBe(0);

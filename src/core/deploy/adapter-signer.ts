@@ -161,11 +161,20 @@ export async function ensureAdapterSigner(
   }
 }
 
+/**
+ * The signer an adapter reports in its /metrics text (`peruri_adapter_signer_info`).
+ * @param metrics - the Prometheus text
+ * @returns the lowercase address, or undefined when the adapter does not report one
+ */
+export function reportedSigner(metrics: string): string | undefined {
+  return /^peruri_adapter_signer_info\{address="(0x[0-9a-f]{40})"\} 1$/m.exec(metrics)?.[1];
+}
+
 async function readSigner(url: string): Promise<SignerReading> {
   const response = await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(5_000) });
   if (!response.ok) throw new Error(`GET /metrics answered ${response.status}`);
   const text = await response.text();
-  const address = /^peruri_adapter_signer_info\{address="(0x[0-9a-f]{40})"\} 1$/m.exec(text)?.[1];
+  const address = reportedSigner(text);
   const failed = /^peruri_adapter_signer_reloads_total\{outcome="failed"\} (\d+)$/m.exec(text)?.[1];
   return { address, failedReloads: failed ? Number(failed) : 0 };
 }

@@ -4,8 +4,10 @@ import { DEPLOYMENTS_FILE } from '../contracts/deploy-workspace.js';
 import { parseDeploymentsRecord, type DeploymentsRecord } from '../contracts/record.js';
 import { MachinePool, workspaceConnector, type MachineConnector } from '../deploy/machines.js';
 import { runtimeStatus, type RuntimeAccess } from '../deploy/runtime.js';
+import { reportedSigner } from '../deploy/adapter-signer.js';
 import {
   adapterTarget,
+  type AdapterTarget,
   machineName,
   nodeTargets,
   type FolderTarget,
@@ -80,6 +82,8 @@ export interface AdapterStatus {
   lastConfirmedBlock: number | null;
   /** The RabbitMQ intake consuming (peruri_adapter_amqp_connected); null when none is configured. */
   amqpConnected: boolean | null;
+  /** The address signing the adapter's transactions (peruri_adapter_signer_info); null when not reported. */
+  signer: string | null;
   healthy: boolean;
   problems: string[];
 }
@@ -291,7 +295,7 @@ async function contractStatuses(
 async function adapterHealth(
   jwt: { secret: string; audience: string } | undefined,
   pool: MachinePool,
-  target: FolderTarget & { http: { host: string; port: number } },
+  target: AdapterTarget,
   timeoutMs: number,
 ): Promise<AdapterStatus> {
   const status: AdapterStatus = {
@@ -303,6 +307,7 @@ async function adapterHealth(
     queueDepth: null,
     lastConfirmedBlock: null,
     amqpConnected: null,
+    signer: null,
     healthy: false,
     problems: [],
   };
@@ -332,6 +337,12 @@ async function adapterHealth(
     status.amqpConnected = amqp ? amqp[1] === '1' : null;
     if (status.amqpConnected === false) {
       status.problems.push('the RabbitMQ intake is not connected (see the adapter log; it keeps retrying)');
+    }
+    status.signer = reportedSigner(text) ?? null;
+    if (status.signer !== null && status.signer !== target.signerAddress) {
+      status.problems.push(
+        `signs with ${status.signer}, but the workspace's minter is ${target.signerAddress}: re-run the minter rotation or \`peruri-chain deploy --only adapter\` (the adapter reloads its signer)`,
+      );
     }
   } catch (error) {
     status.problems.push(`no answer on ${target.http.host}:${target.http.port} (${describe(error)})`);
