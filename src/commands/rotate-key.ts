@@ -108,7 +108,7 @@ Progress is recorded in DIR/rotate-state.json after every step: a re-run after a
       systemdUnitDir: flags['systemd-unit-dir'],
       dockerSocket: flags['docker-socket'],
       adapterCommand: flags['adapter-command'],
-      adapterImage: flags['adapter-image'] ?? `peruri-chain/adapter:${this.config.version}`,
+      ...(flags['adapter-image'] ? { adapterImage: flags['adapter-image'] } : {}),
       signal: this.signal,
     });
     await runTasks(steps, context, { json: this.jsonEnabled(), signal: this.signal });

@@ -49,7 +49,6 @@ Exit code 4 when anything is unhealthy; with --json the full result is printed a
       systemdUnitDir: flags['systemd-unit-dir'],
       dockerSocket: flags['docker-socket'],
       jwtSecret: await adapterJwtSecret(flags['adapter-jwt-secret-file']),
-      version: this.config.version,
       signal: this.signal,
     });
     this.log(formatStatus(result));

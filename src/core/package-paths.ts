@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 /**
@@ -12,4 +13,12 @@ export const packageRoot = fileURLToPath(new URL('../../', import.meta.url));
  */
 export function packagePath(...segments: string[]): string {
   return [packageRoot.replace(/\/$/, ''), ...segments].join('/');
+}
+
+let version: string | undefined;
+
+/** This package's version (package.json), read once. */
+export function packageVersion(): string {
+  version ??= (JSON.parse(readFileSync(packagePath('package.json'), 'utf8')) as { version: string }).version;
+  return version;
 }

@@ -1,8 +1,7 @@
-import { readFileSync } from 'node:fs';
 import swagger from '@fastify/swagger';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import { packagePath } from '../core/package-paths.js';
+import { packageVersion } from '../core/package-paths.js';
 import type { TokenVerifier } from './auth.js';
 import { createMetrics, type DaemonMetrics } from './metrics.js';
 import { authPlugin } from './plugins/auth.js';
@@ -53,8 +52,7 @@ export interface BuiltApp {
   metrics: DaemonMetrics;
 }
 
-const VERSION = (JSON.parse(readFileSync(packagePath('package.json'), 'utf8')) as { version: string })
-  .version;
+const VERSION = packageVersion();
 
 /**
  * Builds the adapter's HTTP app: plugins (lifecycle, auth, observability, store with onClose),

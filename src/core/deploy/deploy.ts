@@ -23,6 +23,7 @@ import {
   type FolderTarget,
   type NodeTarget,
   type TargetOptions,
+  withTargetDefaults,
 } from './targets.js';
 
 /** Options of {@link prepareDeploy}. */
@@ -101,9 +102,6 @@ interface Run {
   validators: string[];
 }
 
-const DEFAULT_UNIT_DIR = '/etc/systemd/system';
-const DEFAULT_ADAPTER_COMMAND = '/usr/local/bin/peruri-chain';
-
 /**
  * Reads the workspace and the state record and builds the deployment's steps: one per planned
  * step (see {@link planDeploy}), each checking its machine before acting and recording what it
@@ -124,11 +122,7 @@ export async function prepareDeploy(
   const dir = resolve(options.dir);
   const workspace = await readWorkspace(dir);
   const { spec } = workspace;
-  const targetOptions: TargetOptions = {
-    systemdUnitDir: options.systemdUnitDir ?? DEFAULT_UNIT_DIR,
-    adapterCommand: options.adapterCommand ?? DEFAULT_ADAPTER_COMMAND,
-    adapterImage: options.adapterImage ?? `peruri-chain/adapter:${options.version}`,
-  };
+  const targetOptions = withTargetDefaults(options);
   const nodes = await nodeTargets(spec, dir, targetOptions);
   const withAdapter = options.scope === 'all' || options.scope === 'adapter';
   const adapter = withAdapter ? await adapterTarget(spec, dir, targetOptions) : undefined;

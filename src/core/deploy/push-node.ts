@@ -6,7 +6,7 @@ import { waitUntilHealthy } from './health.js';
 import { MachinePool, workspaceConnector, type MachineConnector } from './machines.js';
 import { ensureFolder, ensureRuntime, lastLogLines, type RuntimeAccess } from './runtime.js';
 import { deployedFolder, readDeployState, writeDeployState } from './state.js';
-import { machineName, nodeTargets } from './targets.js';
+import { machineName, nodeTargets, withTargetDefaults } from './targets.js';
 
 /** Options of {@link pushNode}. */
 export interface PushNodeOptions {
@@ -52,11 +52,7 @@ export async function pushNode(options: PushNodeOptions): Promise<PushNodeResult
   const dir = resolve(options.dir);
   const workspace = await readWorkspace(dir);
   const { spec } = workspace;
-  const targets = await nodeTargets(spec, dir, {
-    systemdUnitDir: options.systemdUnitDir ?? '/etc/systemd/system',
-    adapterCommand: '/usr/local/bin/peruri-chain',
-    adapterImage: 'peruri-chain/adapter',
-  });
+  const targets = await nodeTargets(spec, dir, withTargetDefaults(options));
   const target = targets.find((candidate) => candidate.node.name === options.node);
   if (!target) {
     throw new InputError(

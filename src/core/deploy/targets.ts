@@ -11,6 +11,7 @@ import type { NetworkSpec, NodeSpec, SshTarget } from '../spec/types.js';
 import type { ContainerSpec } from '../../io/docker.js';
 import { DEPLOYMENTS_FILE } from '../contracts/deploy-workspace.js';
 import { ADAPTER_NODE_OPTIONS } from '../adapter-node-options.js';
+import { packageVersion } from '../package-paths.js';
 
 /** Where a machine is reached over SSH. */
 export interface MachineAddress {
@@ -74,6 +75,19 @@ export interface TargetOptions {
   adapterCommand: string;
   /** The adapter image for the docker runtime. */
   adapterImage: string;
+}
+
+/**
+ * Target options with the defaults filled in: unit files in /etc/systemd/system, the adapter
+ * launched as /usr/local/bin/peruri-chain, and the adapter image of this package's version.
+ * @param given - what the caller chose
+ */
+export function withTargetDefaults(given: Partial<TargetOptions> = {}): TargetOptions {
+  return {
+    systemdUnitDir: given.systemdUnitDir ?? '/etc/systemd/system',
+    adapterCommand: given.adapterCommand ?? '/usr/local/bin/peruri-chain',
+    adapterImage: given.adapterImage ?? `peruri-chain/adapter:${packageVersion()}`,
+  };
 }
 
 /** The marker file in every deployed folder: its content is the folder hash. */

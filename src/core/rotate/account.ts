@@ -7,7 +7,13 @@ import { parseDeploymentsRecord, type DeploymentsRecord } from '../contracts/rec
 import { MachinePool, workspaceConnector, type MachineConnector } from '../deploy/machines.js';
 import { ensureRuntime, type RuntimeAccess } from '../deploy/runtime.js';
 import { deployedFolder, readDeployState, writeDeployState } from '../deploy/state.js';
-import { adapterTarget, machineName, nodeTargets, type TargetOptions } from '../deploy/targets.js';
+import {
+  adapterTarget,
+  machineName,
+  nodeTargets,
+  withTargetDefaults,
+  type TargetOptions,
+} from '../deploy/targets.js';
 import { randomKeySource, type KeySource } from '../keys/key-source.js';
 import { decryptAccountKey, encryptAccountKeys } from '../keys/keystore.js';
 import type { NetworkSpec } from '../spec/types.js';
@@ -226,11 +232,7 @@ export async function prepareAccountRotation(
     password: { value: password.value, strength: password.strength },
     record,
     pool: new MachinePool(connector, options.dockerSocket),
-    targetOptions: {
-      systemdUnitDir: options.systemdUnitDir ?? '/etc/systemd/system',
-      adapterCommand: options.adapterCommand ?? '/usr/local/bin/peruri-chain',
-      adapterImage: options.adapterImage ?? 'peruri-chain/adapter',
-    },
+    targetOptions: withTargetDefaults(options),
     keystore,
     granter,
     reports: [],

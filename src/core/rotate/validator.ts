@@ -4,7 +4,13 @@ import { isMap, isScalar, isSeq, parseDocument } from 'yaml';
 import { ErrorCodes, InputError, RefusedError, RemoteError } from '../errors.js';
 import { MachinePool, workspaceConnector, type MachineConnector } from '../deploy/machines.js';
 import { readDeployState, writeDeployState, type DeployState } from '../deploy/state.js';
-import { FOLDER_HASH_FILE, machineName, nodeTargets, type TargetOptions } from '../deploy/targets.js';
+import {
+  FOLDER_HASH_FILE,
+  machineName,
+  nodeTargets,
+  withTargetDefaults,
+  type TargetOptions,
+} from '../deploy/targets.js';
 import { sortValidators } from '../genesis/build.js';
 import { decodeExtraData } from '../genesis/extra-data.js';
 import { randomKeySource, type KeySource } from '../keys/key-source.js';
@@ -149,8 +155,6 @@ interface Run {
   validators: { node: string; address: string }[];
 }
 
-const DEFAULT_UNIT_DIR = '/etc/systemd/system';
-
 /**
  * Builds the steps that rotate a validator's node key through IBFT 2.0 voting: allowlist the new
  * enode on every node, then in-first (vote the new key in on the validators with
@@ -285,11 +289,7 @@ export async function prepareValidatorRotation(
       hint: 'Set PERURI_CHAIN_KEYSTORE_PASSWORD or pass --keystore-password-file FILE with the workspace password.',
     });
   }
-  const targetOptions: TargetOptions = {
-    systemdUnitDir: options.systemdUnitDir ?? DEFAULT_UNIT_DIR,
-    adapterCommand: '/usr/local/bin/peruri-chain',
-    adapterImage: 'peruri-chain/adapter',
-  };
+  const targetOptions = withTargetDefaults(options);
   const connector = workspaceConnector(dir, options);
   const pollMs = options.pollIntervalMs ?? 1_000;
   const network = new RotationNetwork(

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
+import { chmod, mkdir, open, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { ErrorCodes, InputError, RefusedError, isPeruriError } from '../errors.js';
-import { packagePath } from '../package-paths.js';
+import { packageVersion } from '../package-paths.js';
 import { runSteps, type Step, type StepEvent } from '../steps.js';
 import type { SuppliedSecret } from '../workspace/password.js';
 import { readWorkspace, type WorkspaceState } from '../workspace/read.js';
@@ -110,7 +110,7 @@ export function snapshotWorkspaceSteps(options: SnapshotWorkspaceOptions): {
         ctx.built = await buildArchive({
           head: {
             createdAt: (options.now?.() ?? new Date()).toISOString(),
-            peruriChainVersion: await packageVersion(),
+            peruriChainVersion: packageVersion(),
             network: spec.name,
             chainId: spec.chainId,
             sourceDir: resolve(options.dir),
@@ -215,9 +215,4 @@ async function writeFileAtomically(target: string, bytes: Buffer): Promise<void>
     await rm(temporary, { force: true });
     throw error;
   }
-}
-
-async function packageVersion(): Promise<string> {
-  const manifest = JSON.parse(await readFile(packagePath('package.json'), 'utf8')) as { version: string };
-  return manifest.version;
 }

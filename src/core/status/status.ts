@@ -12,6 +12,7 @@ import {
   nodeTargets,
   type FolderTarget,
   type NodeTarget,
+  withTargetDefaults,
 } from '../deploy/targets.js';
 import { isPeruriError } from '../errors.js';
 import { probeNode } from '../nodes/probe.js';
@@ -31,7 +32,6 @@ export interface StatusOptions {
   /** Limit for each probe (default 5 s). */
   timeoutMs?: number;
   connector?: MachineConnector;
-  version: string;
   /** The adapter's JWT secret: with it, readiness is GET /ready (database and chain); without, GET /health. */
   jwtSecret?: SuppliedSecret | undefined;
   signal?: AbortSignal;
@@ -110,17 +110,13 @@ export interface StatusResult {
  * @throws RefusedError when a machine's host key is unknown or changed (never bypassed);
  *   InputError for a workspace that cannot be read
  * @example
- * const status = await networkStatus({ dir: './pilot', auth, acceptNewHostKey: false, version });
+ * const status = await networkStatus({ dir: './pilot', auth, acceptNewHostKey: false });
  * if (!status.healthy) console.error(status.problems.join('\n'));
  */
 export async function networkStatus(options: StatusOptions): Promise<StatusResult> {
   const dir = resolve(options.dir);
   const { spec, nodes: identities } = await readWorkspace(dir);
-  const targetOptions = {
-    systemdUnitDir: options.systemdUnitDir ?? '/etc/systemd/system',
-    adapterCommand: options.adapterCommand ?? '/usr/local/bin/peruri-chain',
-    adapterImage: options.adapterImage ?? `peruri-chain/adapter:${options.version}`,
-  };
+  const targetOptions = withTargetDefaults(options);
   const nodes = await nodeTargets(spec, dir, targetOptions);
   const adapter = await adapterTarget(spec, dir, targetOptions);
   const expected = spec.nodes
