@@ -42,3 +42,27 @@ export async function runSteps<Context>(
     onEvent?.({ kind: 'done', title: step.title });
   }
 }
+
+/**
+ * The same steps, each calling `release` before its failure propagates, so a run that stops at a
+ * failed step leaves nothing open (SSH connections, forwards). On success the steps' own last
+ * step releases.
+ * @param steps - the steps
+ * @param release - closes what the steps opened; called once per failure
+ */
+export function releasingOnFailure<Context>(
+  steps: readonly Step<Context>[],
+  release: () => Promise<void>,
+): Step<Context>[] {
+  return steps.map((step) => ({
+    ...step,
+    run: async (context: Context) => {
+      try {
+        await step.run(context);
+      } catch (error) {
+        await release();
+        throw error;
+      }
+    },
+  }));
+}

@@ -3,7 +3,7 @@ import { ErrorCodes, InputError } from '../errors.js';
 import { DEPLOYMENTS_FILE } from '../contracts/deploy-workspace.js';
 import { CONTRACT_NAMES } from '../contracts/artifacts.js';
 import { parseDeploymentsRecord } from '../contracts/record.js';
-import type { Step } from '../steps.js';
+import { releasingOnFailure, type Step } from '../steps.js';
 import type { NetworkSpec } from '../spec/types.js';
 import { DEPLOY_STATE_FILE } from '../workspace/layout.js';
 import { chooseKeystorePassword, type SuppliedSecret } from '../workspace/password.js';
@@ -209,25 +209,14 @@ export async function prepareDeploy(
   const preflight: Step<DeployContext> = {
     title: `Connect to ${[...machines.keys()].join(', ')} over SSH`,
     run: async () => {
-      try {
-        for (const machine of machines.values()) await run.pool.get(machine);
-      } catch (error) {
-        await run.pool.closeAll();
-        throw error;
-      }
+      for (const machine of machines.values()) await run.pool.get(machine);
     },
   };
   const steps: Step<DeployContext>[] = plan.map((planned) => ({
     title: `${planned.subject}: ${planned.action} (${planned.machine})`,
     run: async () => {
-      try {
-        const report = await runStep(run, planned, rpcNode);
-        run.reports.push(report);
-        await writeDeployState(dir, run.state);
-      } catch (error) {
-        await run.pool.closeAll();
-        throw error;
-      }
+      run.reports.push(await runStep(run, planned, rpcNode));
+      await writeDeployState(dir, run.state);
     },
   }));
   steps.unshift(preflight);
@@ -247,7 +236,7 @@ export async function prepareDeploy(
       };
     },
   });
-  return { steps, plan, context };
+  return { steps: releasingOnFailure(steps, () => run.pool.closeAll()), plan, context };
 }
 
 async function runStep(run: Run, planned: PlannedStep, rpcNode: NodeTarget): Promise<DeployStepReport> {

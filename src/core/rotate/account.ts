@@ -17,7 +17,7 @@ import {
 import { randomKeySource, type KeySource } from '../keys/key-source.js';
 import { decryptAccountKey, encryptAccountKeys } from '../keys/keystore.js';
 import type { NetworkSpec } from '../spec/types.js';
-import type { Step } from '../steps.js';
+import { releasingOnFailure, type Step } from '../steps.js';
 import {
   ARCHIVE_DIR,
   MINTER_KEYSTORE,
@@ -238,41 +238,34 @@ export async function prepareAccountRotation(
     reports: [],
     warnings: [...workspace.specWarnings],
   };
-  const guarded = (title: string, body: () => Promise<void>): Step<RotateKeyContext> => ({
-    title,
-    run: async () => {
-      try {
-        await body();
-      } catch (error) {
-        await run.pool.closeAll();
-        throw error;
-      }
-    },
-  });
   const steps: Step<RotateKeyContext>[] = [
-    guarded('Reach the transaction node over SSH', async () => {
-      run.rpcUrl = await txNodeUrl(run);
-    }),
-    guarded(
-      resumed
+    {
+      title: 'Reach the transaction node over SSH',
+      run: async () => {
+        run.rpcUrl = await txNodeUrl(run);
+      },
+    },
+    {
+      title: resumed
         ? `Resume the ${subject} rotation (done: ${[...done].join(', ') || 'nothing'})`
         : `Make the new ${subject} keystore`,
-      async () => {
+      run: async () => {
         if (!resumed) run.state = await startRotation(run, options.account, organisation, oldAddress);
       },
-    ),
-    ...plan.map((planned) =>
-      guarded(planned.action, async () => {
+    },
+    ...plan.map((planned) => ({
+      title: planned.action,
+      run: async () => {
         if (run.state.done.includes(planned.id)) {
-          run.reports.push({ ...planned, outcome: 'already done' });
+          run.reports.push({ ...planned, outcome: 'already done' as const });
           return;
         }
         const detail = await STEP_BODIES[planned.id](run);
         run.state.done.push(planned.id);
         await writeRotationState(dir, run.state);
-        run.reports.push({ ...planned, outcome: 'done', detail });
-      }),
-    ),
+        run.reports.push({ ...planned, outcome: 'done' as const, detail });
+      },
+    })),
     {
       title: 'Record the rotation and close the connections',
       run: async (ctx) => {
@@ -310,7 +303,7 @@ export async function prepareAccountRotation(
       },
     },
   ];
-  return { steps, context };
+  return { steps: releasingOnFailure(steps, () => run.pool.closeAll()), context };
 }
 
 function pickOrganisation(

@@ -26,7 +26,7 @@ import {
 import { renderWorkspace } from '../render/render-workspace.js';
 import { parseSpec } from '../spec/load.js';
 import type { NetworkSpec } from '../spec/types.js';
-import type { Step } from '../steps.js';
+import { releasingOnFailure, type Step } from '../steps.js';
 import { diffAgainstDisk } from '../workspace/expected.js';
 import {
   ARCHIVE_DIR,
@@ -318,27 +318,11 @@ export async function prepareValidatorRotation(
     warnings: [...workspace.specWarnings],
     validators,
   };
-  const guarded = (
-    title: string,
-    body: () => Promise<void>,
-    skip?: () => string | false,
-  ): Step<RotateKeyContext> => ({
-    title,
-    ...(skip ? { skip } : {}),
-    run: async () => {
-      try {
-        await body();
-      } catch (error) {
-        await network.close();
-        throw error;
-      }
-    },
-  });
   const runStep = (id: ValidatorRotationStep, order?: RotationOrder): Step<RotateKeyContext> => {
     const action = plan.orders[order ?? 'in-first'].steps.find((step) => step.id === id)!.action;
-    return guarded(
-      order ? `${id} (${order}): ${action}` : action,
-      async () => {
+    return {
+      title: order ? `${id} (${order}): ${action}` : action,
+      run: async () => {
         const planned = run.plan.steps.find((step) => step.id === id)!;
         if (run.state.done.includes(id)) {
           run.reports.push(report(planned, 'already done'));
@@ -351,13 +335,13 @@ export async function prepareValidatorRotation(
         }
         run.reports.push(report(planned, 'done', detail));
       },
-      order ? () => (run.order === order ? false : `this rotation runs ${run.order}`) : undefined,
-    );
+      ...(order ? { skip: () => (run.order === order ? false : `this rotation runs ${run.order}`) } : {}),
+    };
   };
   const steps: Step<RotateKeyContext>[] = [
-    guarded(
-      `Connect to ${[...new Set(network.targets.map((target) => machineName(target.machine)))].join(', ')}; check pending votes and quorum`,
-      async () => {
+    {
+      title: `Connect to ${[...new Set(network.targets.map((target) => machineName(target.machine)))].join(', ')}; check pending votes and quorum`,
+      run: async () => {
         for (const target of network.targets) await network.pool.get(target.machine);
         await refuseForeignVotes(run, resumed?.proposals ?? []);
         // Choose the order (or follow the recorded one) for the validators online now, and refuse
@@ -390,15 +374,15 @@ export async function prepareValidatorRotation(
           );
         }
       },
-    ),
-    guarded(
-      resumed
+    },
+    {
+      title: resumed
         ? `Resume the rotation of ${node.name} (done: ${[...done].join(', ') || 'nothing'})`
         : `Make the new key of ${node.name}`,
-      async () => {
+      run: async () => {
         if (!resumed) run.state = await startRotation(run, node.name, oldIdentity, requested, run.order);
       },
-    ),
+    },
     runStep('allowlists'),
     // Both orders' middle steps are listed; the order chosen by the first step skips the others.
     ...ROTATION_ORDERS.flatMap((order) =>
@@ -428,7 +412,7 @@ export async function prepareValidatorRotation(
       },
     },
   ];
-  return { steps, context };
+  return { steps: releasingOnFailure(steps, () => network.close()), context };
 }
 
 function report(
