@@ -67,3 +67,28 @@ export const dockerSocketFlag = () =>
     default: '/var/run/docker.sock',
     helpValue: 'PATH',
   });
+
+/** `--health-timeout`: how long a command waits for what it started to become healthy. */
+export const healthTimeoutFlag = (description: string) =>
+  Flags.integer({ description, env: envName('health_timeout'), default: 180, min: 1, helpValue: 'SECONDS' });
+
+/** `--adapter-command`: the peruri-chain launcher the service machine's unit runs (systemd runtime). */
+export const adapterCommandFlag = (description: string) =>
+  Flags.string({
+    description,
+    env: envName('adapter_command'),
+    default: '/usr/local/bin/peruri-chain',
+    helpValue: 'PATH',
+  });
+
+/** `--adapter-image`: the adapter's image on the service machine (docker runtime). */
+export const adapterImageFlag = (description: string) =>
+  Flags.string({ description, env: envName('adapter_image'), helpValue: 'IMAGE' });
+
+/**
+ * How often to poll while waiting up to `timeoutMs`: `polls` times over the wait, between 100 ms
+ * and 1 s apart.
+ */
+export function pollIntervalMs(timeoutMs: number, polls = 20): number {
+  return Math.min(1_000, Math.max(100, timeoutMs / polls));
+}

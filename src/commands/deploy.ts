@@ -2,11 +2,15 @@ import { Flags } from '@oclif/core';
 import { BaseCommand } from '../cli/base-command.js';
 import {
   acceptNewHostKeyFlag,
+  adapterCommandFlag,
+  adapterImageFlag,
   dirFlag,
   dockerSocketFlag,
   dryRunFlag,
   envName,
+  healthTimeoutFlag,
   keystorePasswordFileFlag,
+  pollIntervalMs,
   sshKeyFileFlag,
   systemdUnitDirFlag,
 } from '../cli/flags.js';
@@ -46,27 +50,15 @@ Every step checks the machine before acting and records what it did in DIR/deplo
       exists: true,
       helpValue: 'FILE',
     }),
-    'health-timeout': Flags.integer({
-      description: 'Seconds to wait for the nodes (and the adapter) to become healthy.',
-      env: envName('health_timeout'),
-      default: 180,
-      min: 1,
-      helpValue: 'SECONDS',
-    }),
+    'health-timeout': healthTimeoutFlag('Seconds to wait for the nodes (and the adapter) to become healthy.'),
     'systemd-unit-dir': systemdUnitDirFlag(),
     'docker-socket': dockerSocketFlag(),
-    'adapter-command': Flags.string({
-      description: 'The peruri-chain launcher on the service machine (systemd runtime).',
-      env: envName('adapter_command'),
-      default: '/usr/local/bin/peruri-chain',
-      helpValue: 'PATH',
-    }),
-    'adapter-image': Flags.string({
-      description:
-        "The adapter's image on the service machine (docker runtime; never pulled). Default: peruri-chain/adapter:<version>.",
-      env: envName('adapter_image'),
-      helpValue: 'IMAGE',
-    }),
+    'adapter-command': adapterCommandFlag(
+      'The peruri-chain launcher on the service machine (systemd runtime).',
+    ),
+    'adapter-image': adapterImageFlag(
+      "The adapter's image on the service machine (docker runtime; never pulled). Default: peruri-chain/adapter:<version>.",
+    ),
   };
 
   async run(): Promise<DeployResult> {
@@ -82,7 +74,7 @@ Every step checks the machine before acting and records what it did in DIR/deplo
       password: await keystorePassword(flags['keystore-password-file']),
       jwtSecret: await adapterJwtSecret(flags['adapter-jwt-secret-file']),
       healthTimeoutMs: timeoutMs,
-      pollIntervalMs: Math.min(1_000, Math.max(100, timeoutMs / 20)),
+      pollIntervalMs: pollIntervalMs(timeoutMs),
       systemdUnitDir: flags['systemd-unit-dir'],
       dockerSocket: flags['docker-socket'],
       adapterCommand: flags['adapter-command'],

@@ -7,6 +7,8 @@ import {
   dryRunFlag,
   envName,
   forceFlag,
+  healthTimeoutFlag,
+  pollIntervalMs,
   sshKeyFileFlag,
   systemdUnitDirFlag,
 } from '../cli/flags.js';
@@ -72,13 +74,7 @@ export default class Restore extends BaseCommand {
     }),
     'ssh-key-file': sshKeyFileFlag(),
     'accept-new-host-key': acceptNewHostKeyFlag(),
-    'health-timeout': Flags.integer({
-      description: 'With --push: seconds to wait for the node to make blocks.',
-      env: envName('health_timeout'),
-      default: 180,
-      min: 1,
-      helpValue: 'SECONDS',
-    }),
+    'health-timeout': healthTimeoutFlag('With --push: seconds to wait for the node to make blocks.'),
     'systemd-unit-dir': systemdUnitDirFlag(),
     'docker-socket': dockerSocketFlag(),
   };
@@ -101,7 +97,7 @@ export default class Restore extends BaseCommand {
               systemdUnitDir: flags['systemd-unit-dir'],
               dockerSocket: flags['docker-socket'],
               healthTimeoutMs: flags['health-timeout'] * 1000,
-              pollIntervalMs: Math.min(1_000, Math.max(100, (flags['health-timeout'] * 1000) / 20)),
+              pollIntervalMs: pollIntervalMs(flags['health-timeout'] * 1000),
               signal: this.signal,
             },
           }

@@ -2,11 +2,14 @@ import { Flags } from '@oclif/core';
 import { BaseCommand } from '../cli/base-command.js';
 import {
   acceptNewHostKeyFlag,
+  adapterCommandFlag,
+  adapterImageFlag,
   dirFlag,
   dockerSocketFlag,
   dryRunFlag,
   envName,
   keystorePasswordFileFlag,
+  pollIntervalMs,
   sshKeyFileFlag,
   systemdUnitDirFlag,
 } from '../cli/flags.js';
@@ -74,19 +77,12 @@ Progress is recorded in DIR/rotate-state.json after every step: a re-run after a
     }),
     'systemd-unit-dir': systemdUnitDirFlag(),
     'docker-socket': dockerSocketFlag(),
-    'adapter-command': Flags.string({
-      description:
-        'With --account minter: the peruri-chain launcher on the service machine (systemd runtime).',
-      env: envName('adapter_command'),
-      default: '/usr/local/bin/peruri-chain',
-      helpValue: 'PATH',
-    }),
-    'adapter-image': Flags.string({
-      description:
-        "With --account minter: the adapter's image (docker runtime). Default: peruri-chain/adapter:<version>.",
-      env: envName('adapter_image'),
-      helpValue: 'IMAGE',
-    }),
+    'adapter-command': adapterCommandFlag(
+      'With --account minter: the peruri-chain launcher on the service machine (systemd runtime).',
+    ),
+    'adapter-image': adapterImageFlag(
+      "With --account minter: the adapter's image (docker runtime). Default: peruri-chain/adapter:<version>.",
+    ),
   };
 
   async run(): Promise<RotateKeyResult> {
@@ -104,7 +100,7 @@ Progress is recorded in DIR/rotate-state.json after every step: a re-run after a
       acceptNewHostKey: flags['accept-new-host-key'],
       password: await keystorePassword(flags['keystore-password-file']),
       timeoutMs,
-      pollIntervalMs: Math.min(1_000, Math.max(100, timeoutMs / 100)),
+      pollIntervalMs: pollIntervalMs(timeoutMs, 100),
       systemdUnitDir: flags['systemd-unit-dir'],
       dockerSocket: flags['docker-socket'],
       adapterCommand: flags['adapter-command'],
