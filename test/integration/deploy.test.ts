@@ -1,9 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { access, appendFile, chmod, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { access, appendFile, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import Docker from 'dockerode';
-import { afterAll, beforeAll, expect, it, onTestFinished } from 'vitest';
-import { stringify } from 'yaml';
+import { expect, it } from 'vitest';
 import { Ajv } from 'ajv';
 import { envelopeSchema, resultSchemas } from '../../src/cli/result-schemas.js';
 import { ADAPTER_NODE_OPTIONS } from '../../src/core/adapter-node-options.js';
@@ -13,23 +12,24 @@ import { aBesuNetwork, type BesuNetwork } from '../support/besu-front.js';
 import { CLI, runCli } from '../support/cli.js';
 import {
   BESU_STAND_IN,
+  dockerdForSuite,
   dockerdUnavailable,
   importTestImage,
-  startDockerd,
   type Dockerd,
 } from '../support/dockerd.js';
-import { aFakeSystemd, type FakeSystemd } from '../support/fake-systemd.js';
+import type { FakeSystemd } from '../support/fake-systemd.js';
+import { aMachinesBed } from '../support/machines-bed.js';
 import { freePort } from '../support/net.js';
 import { describeRequiring } from '../support/requirement.js';
-import { aRunningSshd, sshdUnavailable, type Sshd } from '../support/sshd.js';
-import { aTempDir, snapshotTree } from '../support/temp-dir.js';
+import { sshdUnavailable, type Sshd } from '../support/sshd.js';
+import { snapshotTree } from '../support/temp-dir.js';
 
 // Real parts: OpenSSH servers on loopback (one per "machine", each with its own host key), a real
 // Docker engine reached through SSH stream-local forwarding, the built CLI. Stand-ins: busybox for
 // Besu's image and binary, the besu-front (anvil + IBFT 2.0 voting model) for Besu's JSON-RPC,
 // a fake systemctl/journalctl (these machines have no systemd) that records calls and runs units.
 
-let dockerd: Dockerd | undefined;
+let dockerd: () => Dockerd;
 
 interface Bed {
   dir: string;
@@ -46,115 +46,50 @@ interface Bed {
   docker: Docker;
 }
 
-interface InitNode {
-  name: string;
-  address: string;
-}
-
 // Machine a runs validator-1 (docker) and the tx node (docker), b runs validator-2 (systemd), c the
 // adapter (systemd). Two validators: blocks need both (ceil(2N/3) = 2).
 async function aDeployBed(
   options: { image?: string; serviceRuntime?: 'docker' | 'systemd' } = {},
 ): Promise<Bed> {
-  const systemd = await aFakeSystemd();
-  const [a, b, c] = [
-    await aRunningSshd({ env: systemd.env }),
-    await aRunningSshd({ env: systemd.env }),
-    await aRunningSshd({ env: systemd.env }),
-  ];
-  // One deploy key for every machine, as an operator has.
-  const deployKey = await readFile(`${a.clientKeyFile}.pub`);
-  await appendFile(join(b.dir, 'authorized_keys'), deployKey);
-  await appendFile(join(c.dir, 'authorized_keys'), deployKey);
-
-  const root = await aTempDir('peruri-deploy-');
-  const installDir = join(root, 'machines');
-  const fakeBesu = join(root, 'fake-besu');
-  await writeFile(fakeBesu, '#!/bin/sh\necho "besu stand-in $*"\nexec sleep 86400\n');
-  await chmod(fakeBesu, 0o755);
-  const network = `t${randomBytes(3).toString('hex')}`;
-  const ports = async () => ({
-    p2pPort: await freePort(),
-    rpcPort: await freePort(),
-    metricsPort: await freePort(),
+  const bed = await aMachinesBed({ prefix: 'peruri-deploy-', networkLetter: 't', dockerd: dockerd() });
+  const { a, b, c, systemd, docker, network, installDir, flags } = bed;
+  const node = async (name: string, role: string, organisation: string, on: Sshd, runtime: string) => ({
+    name,
+    organisation,
+    role,
+    host: '127.0.0.1',
+    ssh: bed.ssh(on),
+    runtime,
+    ...(await bed.nodePorts()),
   });
-  const ssh = (sshd: Sshd) => ({ user: sshd.username, port: sshd.port });
   const spec = {
     name: network,
     chainId: 4242,
     installDir,
-    besu: { image: options.image ?? BESU_STAND_IN.ref, binary: fakeBesu },
+    besu: { image: options.image ?? BESU_STAND_IN.ref, binary: bed.fakeBesu },
     organisations: [{ name: 'org-1' }, { name: 'org-2' }],
     nodes: [
-      {
-        name: 'validator-1',
-        organisation: 'org-1',
-        role: 'validator',
-        host: '127.0.0.1',
-        ssh: ssh(a),
-        runtime: 'docker',
-        ...(await ports()),
-      },
-      {
-        name: 'validator-2',
-        organisation: 'org-2',
-        role: 'validator',
-        host: '127.0.0.1',
-        ssh: ssh(b),
-        runtime: 'systemd',
-        ...(await ports()),
-      },
-      {
-        name: 'tx',
-        organisation: 'org-1',
-        role: 'tx',
-        host: '127.0.0.1',
-        ssh: ssh(a),
-        runtime: 'docker',
-        ...(await ports()),
-      },
+      await node('validator-1', 'validator', 'org-1', a, 'docker'),
+      await node('validator-2', 'validator', 'org-2', b, 'systemd'),
+      await node('tx', 'tx', 'org-1', a, 'docker'),
     ],
     service: {
       host: '127.0.0.1',
-      ssh: ssh(c),
+      ssh: bed.ssh(c),
       adapterPort: await freePort(),
       runtime: options.serviceRuntime ?? 'systemd',
     },
   };
-  await writeFile(join(root, 'network.yaml'), stringify(spec));
-  const dir = join(root, 'ws');
-  const init = await runCli(['init', '--spec', join(root, 'network.yaml'), '--dir', dir, '--json']);
-  expect(init.exitCode, init.stderr).toBe(0);
-  const nodes = (JSON.parse(init.stdout) as { result: { nodes: InitNode[] } }).result.nodes;
-  const address = (name: string) => nodes.find((node) => node.name === name)!.address;
+  const { dir, address } = await bed.init(spec);
 
   const chain = await aBesuNetwork({
     chainId: 4242,
     validators: [address('validator-1'), address('validator-2')],
   });
-  for (const node of spec.nodes) {
-    await chain.startNode({ name: node.name, address: address(node.name), port: node.rpcPort });
+  for (const entry of spec.nodes) {
+    await chain.startNode({ name: entry.name, address: address(entry.name), port: entry.rpcPort });
   }
-  // Containers outlive a stopped dockerd (their shims keep running): every test removes its own.
-  const docker = new Docker({ socketPath: dockerd!.socketPath });
-  onTestFinished(async () => {
-    const containers = await docker.listContainers({
-      all: true,
-      filters: { label: [`io.peruri-chain.network=${network}`] },
-    });
-    await Promise.all(
-      containers.map((container) => docker.getContainer(container.Id).remove({ force: true })),
-    );
-  });
   const jwtSecret = randomBytes(24).toString('hex');
-  const flags = [
-    '--ssh-key-file',
-    a.clientKeyFile,
-    '--docker-socket',
-    dockerd!.socketPath,
-    '--systemd-unit-dir',
-    systemd.unitDir,
-  ];
   return {
     dir,
     installDir,
@@ -217,13 +152,7 @@ describeRequiring(
   'OpenSSH server and Docker engine',
   unavailable,
   () => {
-    beforeAll(async () => {
-      dockerd = await startDockerd();
-      await importTestImage(dockerd.socketPath, BESU_STAND_IN);
-    }, 90_000);
-    afterAll(async () => {
-      await dockerd?.stop();
-    }, 60_000);
+    dockerd = dockerdForSuite([BESU_STAND_IN]);
 
     it('deploys nodes, contracts and adapter; a second run changes nothing; status reports health', async () => {
       const bed = await aDeployBed();
@@ -390,7 +319,7 @@ describeRequiring(
       // Given a network whose service machine runs the adapter in Docker, and the adapter's image
       // on that machine's engine
       const bed = await aDeployBed({ serviceRuntime: 'docker' });
-      await importAdapterImage(dockerd!.socketPath);
+      await importAdapterImage(dockerd().socketPath);
 
       // When the network is deployed
       const deployed = await bed.cli(['deploy', '--accept-new-host-key', '--health-timeout', '60', '--json']);
@@ -482,7 +411,7 @@ describeRequiring(
       expect(Object.keys(state.nodes)).toEqual(['validator-1']);
       expect(state.nodes['validator-1']!.runtimeHash).toBeUndefined();
 
-      await importTestImage(dockerd!.socketPath, { ...BESU_STAND_IN, ref: image });
+      await importTestImage(dockerd().socketPath, { ...BESU_STAND_IN, ref: image });
       const resumed = await bed.cli(['deploy', '--only', 'nodes', '--health-timeout', '60', '--json']);
       expect(resumed.exitCode, resumed.stdout + resumed.stderr).toBe(0);
       expect(outcomes(parse(resumed.stdout))).toMatchObject({

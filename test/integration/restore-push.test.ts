@@ -1,9 +1,9 @@
 import { appendFile, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { runCli } from '../support/cli.js';
-import { dockerdUnavailable, importTestImage, startDockerd, type Dockerd } from '../support/dockerd.js';
+import { dockerdForSuite, dockerdUnavailable } from '../support/dockerd.js';
 import { describeRequiring } from '../support/requirement.js';
 import { BESU_THAT_STOPS, aRotationBed } from '../support/rotation-bed.js';
 import { aRunningSshd, sshdUnavailable } from '../support/sshd.js';
@@ -12,7 +12,6 @@ import { aTempDir } from '../support/temp-dir.js';
 // The machines, the Docker engine and the Besu stand-in are described in test/support/rotation-bed.ts:
 // real sshd, dockerd, CLI and anvil; Besu's JSON-RPC and IBFT 2.0 are the besu-front model.
 
-let dockerd: Dockerd | undefined;
 const unavailable = sshdUnavailable() ?? dockerdUnavailable();
 
 describeRequiring(
@@ -20,17 +19,11 @@ describeRequiring(
   'OpenSSH server and Docker engine',
   unavailable,
   () => {
-    beforeAll(async () => {
-      dockerd = await startDockerd();
-      await importTestImage(dockerd.socketPath, BESU_THAT_STOPS);
-    }, 90_000);
-    afterAll(async () => {
-      await dockerd?.stop();
-    }, 60_000);
+    const dockerd = dockerdForSuite([BESU_THAT_STOPS]);
 
     it("puts the moved node's folder onto the new machine, starts it, and it makes blocks again", async () => {
       // Given a running network and a snapshot of its workspace
-      const bed = await aRotationBed(dockerd!);
+      const bed = await aRotationBed(dockerd());
       const deployed = await bed.cli([
         'deploy',
         '--only',

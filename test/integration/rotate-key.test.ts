@@ -3,7 +3,7 @@ import { access, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Ajv } from 'ajv';
 import Docker from 'dockerode';
-import { afterAll, beforeAll, expect, it, onTestFinished } from 'vitest';
+import { expect, it, onTestFinished } from 'vitest';
 import { envelopeSchema, resultSchemas } from '../../src/cli/result-schemas.js';
 import { decryptAccountKey } from '../../src/core/keys/keystore.js';
 import {
@@ -14,7 +14,7 @@ import {
 } from '../../src/core/keys/node-key.js';
 import type { BesuNetwork } from '../support/besu-front.js';
 import { runCli } from '../support/cli.js';
-import { dockerdUnavailable, importTestImage, startDockerd, type Dockerd } from '../support/dockerd.js';
+import { dockerdForSuite, dockerdUnavailable, type Dockerd } from '../support/dockerd.js';
 import { describeRequiring } from '../support/requirement.js';
 import { BESU_THAT_STOPS, aRotationBed as aBed, type Bed } from '../support/rotation-bed.js';
 import { sshdUnavailable } from '../support/sshd.js';
@@ -23,8 +23,8 @@ import { snapshotTree } from '../support/temp-dir.js';
 // The machines, the Docker engine and the Besu stand-in are described in test/support/rotation-bed.ts:
 // real sshd, dockerd, CLI and anvil; Besu's JSON-RPC and IBFT 2.0 voting are the besu-front model.
 
-let dockerd: Dockerd | undefined;
-const aRotationBed = () => aBed(dockerd!);
+let dockerd: () => Dockerd;
+const aRotationBed = () => aBed(dockerd());
 
 interface RotateEnvelope {
   status: number;
@@ -124,13 +124,7 @@ describeRequiring(
   'OpenSSH server and Docker engine',
   unavailable,
   () => {
-    beforeAll(async () => {
-      dockerd = await startDockerd();
-      await importTestImage(dockerd.socketPath, BESU_THAT_STOPS);
-    }, 90_000);
-    afterAll(async () => {
-      await dockerd?.stop();
-    }, 60_000);
+    dockerd = dockerdForSuite([BESU_THAT_STOPS]);
 
     it('rotates a validator key out-first: old key out, node moved, new key in, votes discarded, blocks throughout', async () => {
       const bed = await aRotationBed();
@@ -256,7 +250,7 @@ describeRequiring(
 
       // Given an operator who, once rotate-key waits at the move for admin_nodeInfo to report the
       // new key, puts that key into validator-1's folder on its machine and restarts its container
-      const docker = new Docker({ socketPath: dockerd!.socketPath });
+      const docker = new Docker({ socketPath: dockerd().socketPath });
       let operatorActedAt: number | undefined;
       let waitedAtMove = false;
       const operator = setInterval(() => {

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Docker from 'dockerode';
 import { create as createTar } from 'tar';
+import { afterAll, beforeAll } from 'vitest';
 
 import { runLocal } from '../../src/io/exec.js';
 import { describeRequiring } from './requirement.js';
@@ -58,6 +59,27 @@ export function dockerdUnavailable(): string | undefined {
  */
 export function describeWithDockerd(title: string, body: () => void): void {
   describeRequiring(title, 'Docker engine', dockerdUnavailable(), body);
+}
+
+/**
+ * A Docker engine for the enclosing suite: started before its tests (with the given test images
+ * imported) and stopped after them. Call it in a describe body.
+ * @param images - test images to import, as {@link importTestImage} takes them
+ * @returns the engine, for the suite's tests (throws when it did not start)
+ */
+export function dockerdForSuite(images: { ref: string; changes?: string[] }[]): () => Dockerd {
+  let engine: Dockerd | undefined;
+  beforeAll(async () => {
+    engine = await startDockerd();
+    for (const image of images) await importTestImage(engine.socketPath, image);
+  }, 90_000);
+  afterAll(async () => {
+    await engine?.stop();
+  }, 60_000);
+  return () => {
+    if (!engine) throw new Error('dockerd did not start (see beforeAll)');
+    return engine;
+  };
 }
 
 /**

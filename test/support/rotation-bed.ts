@@ -1,18 +1,14 @@
 import { randomBytes } from 'node:crypto';
-import { appendFile, chmod, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import Docker from 'dockerode';
-import { expect, onTestFinished } from 'vitest';
-import { stringify } from 'yaml';
 import type { BesuNetwork } from './besu-front.js';
 import { aBesuNetwork } from './besu-front.js';
 import { CLI, runCli } from './cli.js';
 import type { Dockerd } from './dockerd.js';
-import { aFakeSystemd, type FakeSystemd } from './fake-systemd.js';
+import type { FakeSystemd } from './fake-systemd.js';
+import { aMachinesBed } from './machines-bed.js';
 import { freePort } from './net.js';
 import { followRuntimes, type FollowedFronts } from './runtime-fronts.js';
-import { aRunningSshd, type Sshd } from './sshd.js';
-import { aTempDir } from './temp-dir.js';
+import type { Sshd } from './sshd.js';
 
 /**
  * A network of four validators and a tx node for rotate-key and restore tests. Real parts:
@@ -30,11 +26,6 @@ export const BESU_THAT_STOPS = {
     `ENTRYPOINT ["/bin/sh", "-c", "trap 'exit 0' TERM; echo \\"besu stand-in $*\\"; sleep 86400 & wait", "besu"]`,
   ],
 };
-
-interface InitNode {
-  name: string;
-  address: string;
-}
 
 export interface Bed {
   dir: string;
@@ -56,42 +47,23 @@ export interface Bed {
 // run in Docker on machine a, validator-2 and the tx node under systemd on b, validator-3 on c;
 // the adapter (systemd) on c.
 export async function aRotationBed(dockerd: Dockerd): Promise<Bed> {
-  const systemd = await aFakeSystemd();
-  const [a, b, c] = [
-    await aRunningSshd({ env: systemd.env }),
-    await aRunningSshd({ env: systemd.env }),
-    await aRunningSshd({ env: systemd.env }),
-  ];
-  const deployKey = await readFile(`${a.clientKeyFile}.pub`);
-  await appendFile(join(b.dir, 'authorized_keys'), deployKey);
-  await appendFile(join(c.dir, 'authorized_keys'), deployKey);
-  const root = await aTempDir('peruri-rotate-');
-  const installDir = join(root, 'machines');
-  const fakeBesu = join(root, 'fake-besu');
-  await writeFile(fakeBesu, '#!/bin/sh\necho "besu stand-in $*"\nexec sleep 86400\n');
-  await chmod(fakeBesu, 0o755);
-  const network = `r${randomBytes(3).toString('hex')}`;
-  const ports = async () => ({
-    p2pPort: await freePort(),
-    rpcPort: await freePort(),
-    metricsPort: await freePort(),
-  });
-  const ssh = (sshd: typeof a) => ({ user: sshd.username, port: sshd.port });
-  const node = async (name: string, role: string, organisation: string, on: typeof a, runtime: string) => ({
+  const bed = await aMachinesBed({ prefix: 'peruri-rotate-', networkLetter: 'r', dockerd });
+  const { a, b, c, systemd, docker, network, installDir, flags } = bed;
+  const node = async (name: string, role: string, organisation: string, on: Sshd, runtime: string) => ({
     name,
     organisation,
     role,
     host: '127.0.0.1',
-    ssh: ssh(on),
+    ssh: bed.ssh(on),
     runtime,
-    ...(await ports()),
+    ...(await bed.nodePorts()),
   });
   const spec = {
     name: network,
     chainId: 4343,
     installDir,
     consensus: { blockPeriodSeconds: 1 },
-    besu: { image: BESU_THAT_STOPS.ref, binary: fakeBesu },
+    besu: { image: BESU_THAT_STOPS.ref, binary: bed.fakeBesu },
     organisations: [{ name: 'org-1' }, { name: 'org-2' }],
     nodes: [
       await node('validator-1', 'validator', 'org-1', a, 'docker'),
@@ -100,28 +72,13 @@ export async function aRotationBed(dockerd: Dockerd): Promise<Bed> {
       await node('validator-4', 'validator', 'org-2', a, 'docker'),
       await node('tx', 'tx', 'org-1', b, 'systemd'),
     ],
-    service: { host: '127.0.0.1', ssh: ssh(c), adapterPort: await freePort(), runtime: 'systemd' },
+    service: { host: '127.0.0.1', ssh: bed.ssh(c), adapterPort: await freePort(), runtime: 'systemd' },
   };
-  await writeFile(join(root, 'network.yaml'), stringify(spec));
-  const dir = join(root, 'ws');
-  const init = await runCli(['init', '--spec', join(root, 'network.yaml'), '--dir', dir, '--json']);
-  expect(init.exitCode, init.stderr).toBe(0);
-  const nodes = (JSON.parse(init.stdout) as { result: { nodes: InitNode[] } }).result.nodes;
-  const address = (name: string) => nodes.find((entry) => entry.name === name)!.address;
+  const { dir, nodes, address } = await bed.init(spec);
   const chain = await aBesuNetwork({
     chainId: 4343,
     validators: nodes.filter((entry) => entry.name.startsWith('validator')).map((entry) => entry.address),
     blockPeriodMs: 200,
-  });
-  const docker = new Docker({ socketPath: dockerd.socketPath });
-  onTestFinished(async () => {
-    const containers = await docker.listContainers({
-      all: true,
-      filters: { label: [`io.peruri-chain.network=${network}`] },
-    });
-    await Promise.all(
-      containers.map((container) => docker.getContainer(container.Id).remove({ force: true })),
-    );
   });
   const followed = followRuntimes(
     chain,
@@ -140,14 +97,6 @@ export async function aRotationBed(dockerd: Dockerd): Promise<Bed> {
     })),
   );
   const jwtSecret = randomBytes(24).toString('hex');
-  const flags = [
-    '--ssh-key-file',
-    a.clientKeyFile,
-    '--docker-socket',
-    dockerd.socketPath,
-    '--systemd-unit-dir',
-    systemd.unitDir,
-  ];
   return {
     dir,
     installDir,
