@@ -7,7 +7,7 @@ import { describe, expect, it, onTestFinished } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { loadArtifact } from '../../src/core/contracts/artifacts.js';
 import { decryptAccountKey, encryptAccountKeys } from '../../src/core/keys/keystore.js';
-import { adapterClient, readChainRecord, waitSettled } from '../support/mirror-client.js';
+import { adapterClient, lessonActivity, readChainRecord, waitSettled } from '../support/mirror-client.js';
 import {
   aMirrorStack,
   startAdapterInProcess,
@@ -18,14 +18,6 @@ import {
 // The signer reload (SIGHUP) that rotate-key uses to switch the adapter to a new minter key
 // without a restart: intake never stops, nothing is lost or paid twice, and what the old key
 // signed is still settled.
-
-const body = (index: number) => ({
-  userId: `user-${index % 13}`,
-  type: 'lesson.finished',
-  occurredAt: '2026-11-24T08:00:00Z',
-  payload: { lesson: index },
-  points: String(1 + (index % 5)),
-});
 
 const MINTER_ROLES = [
   ['PointsToken', 'pointsToken', 'MINTER_ROLE'],
@@ -105,7 +97,7 @@ describe('signer reload', () => {
     const clients = Promise.all(
       Array.from({ length: 4 }, async () => {
         while (sending) {
-          const answer = await client.track(body(sent++), randomUUID()).catch((error: Error) => ({
+          const answer = await client.track(lessonActivity(sent++), randomUUID()).catch((error: Error) => ({
             status: 0,
             body: { message: error.message } as Record<string, unknown>,
           }));
@@ -209,7 +201,7 @@ describe('signer reload', () => {
     expect(await adapter.reloadSigner()).toMatchObject({ outcome: 'unchanged', restartNeeded: ['mirror'] });
     expect(adapter.logs.join('')).toContain('take effect at the next restart');
     // And the adapter still confirms activities with the signer it had
-    const answer = await client.track(body(1), randomUUID());
+    const answer = await client.track(lessonActivity(1), randomUUID());
     expect(answer.status).toBe(202);
     const settled = await waitSettled(client, [String(answer.body.id)], 60_000);
     expect(settled.get(String(answer.body.id))?.status).toBe('confirmed');

@@ -53,15 +53,7 @@ async function aDeployBed(
 ): Promise<Bed> {
   const bed = await aMachinesBed({ prefix: 'peruri-deploy-', networkLetter: 't', dockerd: dockerd() });
   const { a, b, c, systemd, docker, network, installDir, flags } = bed;
-  const node = async (name: string, role: string, organisation: string, on: Sshd, runtime: string) => ({
-    name,
-    organisation,
-    role,
-    host: '127.0.0.1',
-    ssh: bed.ssh(on),
-    runtime,
-    ...(await bed.nodePorts()),
-  });
+  const { node } = bed;
   const spec = {
     name: network,
     chainId: 4242,

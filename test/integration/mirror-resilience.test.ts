@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { adapterClient, readChainRecord, waitSettled } from '../support/mirror-client.js';
+import { adapterClient, lessonActivity, readChainRecord, waitSettled } from '../support/mirror-client.js';
 import {
   aMirrorStack,
   startAdapterInProcess,
@@ -12,14 +12,6 @@ import {
 
 // What must hold when things break: every accepted activity on-chain exactly once, checked
 // against the chain's events.
-
-const body = (index: number) => ({
-  userId: `user-${index % 17}`,
-  type: 'lesson.finished',
-  occurredAt: '2026-11-24T08:00:00Z',
-  payload: { lesson: index },
-  points: String(1 + (index % 9)),
-});
 
 /** Every activity the database holds, with its on-chain reference. */
 function storedActivities(stack: MirrorStack): { id: string; activity_ref: string; status: string }[] {
@@ -47,7 +39,7 @@ describe('mirror under failure', () => {
         Array.from({ length: 8 }, async () => {
           for (;;) {
             const index = sent++;
-            const answer = await client.track(body(index), randomUUID()).catch(() => undefined);
+            const answer = await client.track(lessonActivity(index), randomUUID()).catch(() => undefined);
             if (!answer) return; // the process died under it: not accepted
             if (answer.status === 202) accepted.add(String(answer.body.id));
           }
@@ -98,7 +90,7 @@ describe('mirror under failure', () => {
     const ids: string[] = [];
     const send = async (count: number) => {
       for (let i = 0; i < count; i++) {
-        const answer = await client.track(body(ids.length), randomUUID());
+        const answer = await client.track(lessonActivity(ids.length), randomUUID());
         expect(answer.status).toBe(202);
         ids.push(String(answer.body.id));
       }

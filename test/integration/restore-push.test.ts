@@ -24,16 +24,7 @@ describeRequiring(
     it("puts the moved node's folder onto the new machine, starts it, and it makes blocks again", async () => {
       // Given a running network and a snapshot of its workspace
       const bed = await aRotationBed(dockerd());
-      const deployed = await bed.cli([
-        'deploy',
-        '--only',
-        'nodes',
-        '--accept-new-host-key',
-        '--health-timeout',
-        '60',
-        '--json',
-      ]);
-      expect(deployed.exitCode, deployed.stdout + deployed.stderr).toBe(0);
+      await bed.deployNodes();
       const root = await aTempDir('peruri-restore-push-');
       const env = { PERURI_CHAIN_SNAPSHOT_PASSPHRASE: 'a snapshot passphrase 42' };
       const snapshot = await runCli(

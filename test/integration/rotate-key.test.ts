@@ -55,17 +55,42 @@ function parse(stdout: string): RotateEnvelope {
   return document;
 }
 
-async function deployNodes(bed: Bed): Promise<void> {
-  const deployed = await bed.cli([
-    'deploy',
-    '--only',
-    'nodes',
-    '--accept-new-host-key',
-    '--health-timeout',
-    '60',
-    '--json',
-  ]);
+async function deployAll(bed: Bed): Promise<void> {
+  const deployed = await bed.cli(['deploy', '--accept-new-host-key', '--health-timeout', '90', '--json']);
   expect(deployed.exitCode, deployed.stdout + deployed.stderr).toBe(0);
+}
+
+async function keystoreAddress(path: string): Promise<string> {
+  return `0x${(JSON.parse(await readFile(path, 'utf8')) as { address: string }).address}`;
+}
+
+/** The roles the minter holds, contract by contract. */
+const MINTER_ROLES = [
+  ['PointsToken', 'MINTER_ROLE'],
+  ['Badges', 'MINTER_ROLE'],
+  ['ActivityLog', 'ANCHOR_ROLE'],
+] as const;
+
+/** Reads roles on the bed's deployed contracts straight from the chain. */
+async function roleReader(bed: Bed) {
+  const record = JSON.parse(await readFile(join(bed.dir, 'deployments.json'), 'utf8')) as {
+    contracts: Record<string, { address: string }>;
+  };
+  const { Contract, JsonRpcProvider, id } = await import('ethers');
+  const provider = new JsonRpcProvider(bed.chain.anvil.url, undefined, { staticNetwork: true });
+  onTestFinished(() => provider.destroy());
+  const hasRole = (name: string, role: string, account: string) =>
+    new Contract(
+      record.contracts[name]!.address,
+      ['function hasRole(bytes32,address) view returns (bool)'],
+      provider,
+    )
+      .getFunction('hasRole')
+      .staticCall(
+        role === 'DEFAULT_ADMIN_ROLE' ? `0x${'00'.repeat(32)}` : id(role),
+        account,
+      ) as Promise<boolean>;
+  return { provider, hasRole };
 }
 
 /** Records the chain head every 100 ms until stopped. */
@@ -128,7 +153,7 @@ describeRequiring(
 
     it('rotates a validator key out-first: old key out, node moved, new key in, votes discarded, blocks throughout', async () => {
       const bed = await aRotationBed();
-      await deployNodes(bed);
+      await bed.deployNodes();
       const oldAddress = bed.address('validator-1');
       const genesisBefore = await readFile(join(bed.dir, 'genesis.json'), 'utf8');
       const headBefore = bed.chain.voting.head;
@@ -239,7 +264,7 @@ describeRequiring(
 
     it('rotates a validator onto an HSM-held key: nothing uploaded, the move waits until the operator gives the node its key', async () => {
       const bed = await aRotationBed();
-      await deployNodes(bed);
+      await bed.deployNodes();
       const oldAddress = bed.address('validator-1');
       // Given a key pair held outside the workspace, as an HSM would hold it
       const privateKey = generatePrivateKey();
@@ -327,7 +352,7 @@ describeRequiring(
 
     it('refuses a pending foreign vote and a broken quorum (exit 5, nothing changed); a dry run touches nothing', async () => {
       const bed = await aRotationBed();
-      await deployNodes(bed);
+      await bed.deployNodes();
       const workspaceBefore = await snapshotTree(bed.dir);
       const machinesBefore = await snapshotTree(bed.installDir);
 
@@ -412,7 +437,7 @@ describeRequiring(
 
     it('resumes after a node became unreachable mid-way', async () => {
       const bed = await aRotationBed();
-      await deployNodes(bed);
+      await bed.deployNodes();
       const oldAddress = bed.address('validator-2');
 
       // Given validator-2 becomes unreachable during its move, once the old key has been voted out
@@ -463,40 +488,17 @@ describeRequiring(
 
     it('resumes a minter rotation stopped after the grant: no second grant, the same new keystore, then switch and revoke', async () => {
       const bed = await aRotationBed();
-      const deployed = await bed.cli(['deploy', '--accept-new-host-key', '--health-timeout', '90', '--json']);
-      expect(deployed.exitCode, deployed.stdout + deployed.stderr).toBe(0);
-      const keystoreAddress = async (path: string) =>
-        `0x${(JSON.parse(await readFile(path, 'utf8')) as { address: string }).address}`;
+      await deployAll(bed);
       const oldMinter = await keystoreAddress(join(bed.dir, 'service/minter.json'));
       const admins = await Promise.all(
         (await readdir(join(bed.dir, 'accounts')))
           .filter((name) => name.endsWith('.json'))
           .map((name) => keystoreAddress(join(bed.dir, 'accounts', name))),
       );
-      const record = JSON.parse(await readFile(join(bed.dir, 'deployments.json'), 'utf8')) as {
-        contracts: Record<string, { address: string }>;
-      };
-      const { Contract, JsonRpcProvider, id } = await import('ethers');
-      const provider = new JsonRpcProvider(bed.chain.anvil.url, undefined, { staticNetwork: true });
-      onTestFinished(() => provider.destroy());
-      const minterRoles = [
-        ['PointsToken', 'MINTER_ROLE'],
-        ['Badges', 'MINTER_ROLE'],
-        ['ActivityLog', 'ANCHOR_ROLE'],
-      ] as const;
+      const { provider, hasRole } = await roleReader(bed);
       const rolesHeld = async (account: string) => {
         const held: boolean[] = [];
-        for (const [name, role] of minterRoles) {
-          held.push(
-            (await new Contract(
-              record.contracts[name]!.address,
-              ['function hasRole(bytes32,address) view returns (bool)'],
-              provider,
-            )
-              .getFunction('hasRole')
-              .staticCall(id(role), account)) as boolean,
-          );
-        }
+        for (const [name, role] of MINTER_ROLES) held.push(await hasRole(name, role, account));
         return held;
       };
       // Every transaction the workspace admins (the signers of grants and revocations) ever sent
@@ -558,35 +560,11 @@ describeRequiring(
 
     it('rotates the minter (the running adapter reloads its signer, no restart) and an admin, granting before revoking', async () => {
       const bed = await aRotationBed();
-      const deployed = await bed.cli(['deploy', '--accept-new-host-key', '--health-timeout', '90', '--json']);
-      expect(deployed.exitCode, deployed.stdout + deployed.stderr).toBe(0);
-      const keystoreAddress = async (path: string) =>
-        `0x${(JSON.parse(await readFile(path, 'utf8')) as { address: string }).address}`;
+      await deployAll(bed);
       const oldMinter = await keystoreAddress(join(bed.dir, 'service/minter.json'));
       const oldAdmin = await keystoreAddress(join(bed.dir, 'accounts/admin-org-1.json'));
-      const record = JSON.parse(await readFile(join(bed.dir, 'deployments.json'), 'utf8')) as {
-        contracts: Record<string, { address: string }>;
-      };
-      const { Contract, JsonRpcProvider, id } = await import('ethers');
-      const provider = new JsonRpcProvider(bed.chain.anvil.url, undefined, { staticNetwork: true });
-      onTestFinished(() => provider.destroy());
-      const hasRole = (name: string, role: string, account: string) =>
-        new Contract(
-          record.contracts[name]!.address,
-          ['function hasRole(bytes32,address) view returns (bool)'],
-          provider,
-        )
-          .getFunction('hasRole')
-          .staticCall(
-            role === 'DEFAULT_ADMIN_ROLE' ? `0x${'00'.repeat(32)}` : id(role),
-            account,
-          ) as Promise<boolean>;
-      const minterRoles = [
-        ['PointsToken', 'MINTER_ROLE'],
-        ['Badges', 'MINTER_ROLE'],
-        ['ActivityLog', 'ANCHOR_ROLE'],
-      ] as const;
-      for (const [name, role] of minterRoles) expect(await hasRole(name, role, oldMinter)).toBe(true);
+      const { hasRole } = await roleReader(bed);
+      for (const [name, role] of MINTER_ROLES) expect(await hasRole(name, role, oldMinter)).toBe(true);
 
       const adapterUnit = `peruri-chain-${bed.network}-adapter.service`;
       const calls = async (verb: string) =>
@@ -632,7 +610,7 @@ describeRequiring(
       const newMinter = result.newAddress!;
       expect(newMinter).not.toBe(oldMinter);
       // Then the new key holds every minting role and the old one none
-      for (const [name, role] of minterRoles) {
+      for (const [name, role] of MINTER_ROLES) {
         expect(await hasRole(name, role, newMinter), `${name} ${role}`).toBe(true);
         expect(await hasRole(name, role, oldMinter), `${name} ${role}`).toBe(false);
       }

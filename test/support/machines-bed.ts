@@ -39,8 +39,24 @@ export interface MachinesBed {
   fakeBesu: string;
   /** The SSH, Docker and systemd flags every remote command of the bed gets. */
   flags: string[];
-  /** Free P2P, RPC and metrics ports for one node. */
-  nodePorts(): Promise<{ p2pPort: number; rpcPort: number; metricsPort: number }>;
+  /** A spec's node on one of the machines (loopback), with free P2P, RPC and metrics ports. */
+  node(
+    name: string,
+    role: string,
+    organisation: string,
+    machine: Sshd,
+    runtime: string,
+  ): Promise<{
+    name: string;
+    organisation: string;
+    role: string;
+    host: string;
+    ssh: { user: string; port: number };
+    runtime: string;
+    p2pPort: number;
+    rpcPort: number;
+    metricsPort: number;
+  }>;
   /** A spec's `ssh` entry for a machine. */
   ssh(machine: Sshd): { user: string; port: number };
   /** Writes the spec as network.yaml and runs `init` on it into `root/ws`. */
@@ -70,6 +86,7 @@ export async function aMachinesBed(options: {
   const fakeBesu = join(root, 'fake-besu');
   await writeFile(fakeBesu, '#!/bin/sh\necho "besu stand-in $*"\nexec sleep 86400\n');
   await chmod(fakeBesu, 0o755);
+  const ssh = (machine: Sshd) => ({ user: machine.username, port: machine.port });
   const network = `${options.networkLetter}${randomBytes(3).toString('hex')}`;
   const docker = new Docker({ socketPath: options.dockerd.socketPath });
   onTestFinished(async () => {
@@ -99,12 +116,18 @@ export async function aMachinesBed(options: {
       '--systemd-unit-dir',
       systemd.unitDir,
     ],
-    nodePorts: async () => ({
+    node: async (name, role, organisation, machine, runtime) => ({
+      name,
+      organisation,
+      role,
+      host: '127.0.0.1',
+      ssh: ssh(machine),
+      runtime,
       p2pPort: await freePort(),
       rpcPort: await freePort(),
       metricsPort: await freePort(),
     }),
-    ssh: (machine) => ({ user: machine.username, port: machine.port }),
+    ssh,
     init: async (spec) => {
       await writeFile(join(root, 'network.yaml'), stringify(spec));
       const dir = join(root, 'ws');

@@ -9,6 +9,17 @@ export interface Accepted {
   badge: { id: bigint; amount: bigint } | null;
 }
 
+/** The `index`th activity of a stream: one of 17 users, a lesson finished, 1 to 9 points. */
+export function lessonActivity(index: number) {
+  return {
+    userId: `user-${index % 17}`,
+    type: 'lesson.finished',
+    occurredAt: '2026-11-24T08:00:00Z',
+    payload: { lesson: index },
+    points: String(1 + (index % 9)),
+  };
+}
+
 /** A small HTTP client of the adapter for tests: JSON in, JSON out, bearer token. */
 export function adapterClient(url: string, token: string) {
   const call = async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {

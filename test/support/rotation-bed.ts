@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
+import { expect } from 'vitest';
 import type { BesuNetwork } from './besu-front.js';
 import { aBesuNetwork } from './besu-front.js';
 import { CLI, runCli } from './cli.js';
@@ -41,6 +42,8 @@ export interface Bed {
   /** Node addresses as init made them. */
   address(name: string): string;
   cli(args: string[], extra?: string[]): ReturnType<typeof runCli>;
+  /** `deploy --only nodes` with first-use host keys accepted; fails the test unless it succeeds. */
+  deployNodes(): Promise<void>;
 }
 
 // Four validators (blocks need 3 online; 4 while a fifth key is in): validator-1 and validator-4
@@ -49,15 +52,7 @@ export interface Bed {
 export async function aRotationBed(dockerd: Dockerd): Promise<Bed> {
   const bed = await aMachinesBed({ prefix: 'peruri-rotate-', networkLetter: 'r', dockerd });
   const { a, b, c, systemd, docker, network, installDir, flags } = bed;
-  const node = async (name: string, role: string, organisation: string, on: Sshd, runtime: string) => ({
-    name,
-    organisation,
-    role,
-    host: '127.0.0.1',
-    ssh: bed.ssh(on),
-    runtime,
-    ...(await bed.nodePorts()),
-  });
+  const { node } = bed;
   const spec = {
     name: network,
     chainId: 4343,
@@ -97,6 +92,18 @@ export async function aRotationBed(dockerd: Dockerd): Promise<Bed> {
     })),
   );
   const jwtSecret = randomBytes(24).toString('hex');
+  const cli: Bed['cli'] = (args, extra = []) =>
+    runCli(
+      [
+        ...args,
+        '--dir',
+        dir,
+        ...flags,
+        ...(args[0] === 'deploy' || args.includes('minter') ? ['--adapter-command', CLI] : []),
+        ...extra,
+      ],
+      { env: { PERURI_CHAIN_ADAPTER_JWT_SECRET: jwtSecret } },
+    );
   return {
     dir,
     installDir,
@@ -107,17 +114,18 @@ export async function aRotationBed(dockerd: Dockerd): Promise<Bed> {
     machines: { a, b, c },
     flags,
     address,
-    cli: (args, extra = []) =>
-      runCli(
-        [
-          ...args,
-          '--dir',
-          dir,
-          ...flags,
-          ...(args[0] === 'deploy' || args.includes('minter') ? ['--adapter-command', CLI] : []),
-          ...extra,
-        ],
-        { env: { PERURI_CHAIN_ADAPTER_JWT_SECRET: jwtSecret } },
-      ),
+    cli,
+    deployNodes: async () => {
+      const deployed = await cli([
+        'deploy',
+        '--only',
+        'nodes',
+        '--accept-new-host-key',
+        '--health-timeout',
+        '60',
+        '--json',
+      ]);
+      expect(deployed.exitCode, deployed.stdout + deployed.stderr).toBe(0);
+    },
   };
 }
