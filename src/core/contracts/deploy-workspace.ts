@@ -1,5 +1,4 @@
-import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
-import { randomBytes } from 'node:crypto';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { JsonRpcProvider, Wallet } from 'ethers';
 import { ErrorCodes, InputError, RefusedError } from '../errors.js';
@@ -17,6 +16,7 @@ import { formatProblem, readOptional, readWorkspace, type WorkspaceState } from 
 import { CONTRACT_NAMES, loadArtifact, type ContractName } from './artifacts.js';
 import type { DeployProgressEvent } from './deploy.js';
 import { parseDeploymentsRecord, type DeploymentsRecord } from './record.js';
+import { writeJsonAtomically } from '../../io/files.js';
 
 /** Where a workspace records its contract deployments. */
 export const DEPLOYMENTS_FILE = 'deployments.json';
@@ -395,10 +395,7 @@ async function plan(ctx: DeployWorkspaceContext): Promise<void> {
  */
 async function writeRecord(dir: string, record: DeploymentsRecord): Promise<void> {
   for (const target of [join(dir, DEPLOYMENTS_FILE), join(dir, SERVICE_DEPLOYMENTS_FILE)]) {
-    const temporary = `${target}.tmp-${randomBytes(4).toString('hex')}`;
-    await writeFile(temporary, `${JSON.stringify(record, null, 2)}\n`, { mode: 0o644 });
-    await chmod(temporary, 0o644);
-    await rename(temporary, target);
+    await writeJsonAtomically(target, record);
   }
 }
 

@@ -1,10 +1,9 @@
-import { randomBytes } from 'node:crypto';
-import { chmod, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ErrorCodes, InputError } from '../errors.js';
 import { DEPLOY_STATE_FILE } from '../workspace/layout.js';
 import { readOptional } from '../workspace/read.js';
 import { machineName, type FolderTarget } from './targets.js';
+import { writeJsonAtomically } from '../../io/files.js';
 
 /** What deploy last put in place for one folder (a node or the adapter) on its machine. */
 export interface DeployedFolder {
@@ -90,11 +89,7 @@ export async function readDeployState(dir: string, network: string, chainId: num
  * @param state - the record
  */
 export async function writeDeployState(dir: string, state: DeployState): Promise<void> {
-  const target = join(dir, DEPLOY_STATE_FILE);
-  const temporary = `${target}.tmp-${randomBytes(4).toString('hex')}`;
-  await writeFile(temporary, `${JSON.stringify(state, null, 2)}\n`, { mode: 0o644 });
-  await chmod(temporary, 0o644);
-  await rename(temporary, target);
+  await writeJsonAtomically(join(dir, DEPLOY_STATE_FILE), state);
 }
 
 function invalid(reason: string, cause?: unknown): InputError {

@@ -1,10 +1,10 @@
-import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { DEPLOYMENTS_FILE } from '../contracts/deploy-workspace.js';
 import { parseDeploymentsRecord, type DeploymentsRecord } from '../contracts/record.js';
 import { ErrorCodes, RemoteError } from '../errors.js';
 import { callRpc } from './readiness.js';
+import { writeFileAtomically } from '../../io/files.js';
 
 /**
  * Reads the workspace's deployments.json.
@@ -74,8 +74,6 @@ export async function publishDeployments(dir: string, deploymentsFile: string): 
   if (resolve(deploymentsFile) === source) return false;
   const content = await readFile(source);
   await mkdir(dirname(deploymentsFile), { recursive: true });
-  const temporary = `${deploymentsFile}.tmp-${randomBytes(4).toString('hex')}`;
-  await writeFile(temporary, content, { mode: 0o644 });
-  await rename(temporary, deploymentsFile);
+  await writeFileAtomically(deploymentsFile, content, 0o644);
   return true;
 }

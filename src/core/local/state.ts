@@ -1,7 +1,7 @@
-import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ErrorCodes, InputError } from '../errors.js';
+import { writeJsonAtomically } from '../../io/files.js';
 
 /** Where `up` keeps what it runs: state file, logs, chain state, JWT secret (workspace-relative). */
 export const LOCAL_DIR = '.local';
@@ -79,9 +79,7 @@ export async function writeStackState(dir: string, state: StackState): Promise<v
     return;
   }
   await ensureLocalDir(dir);
-  const temporary = `${target}.tmp-${randomBytes(4).toString('hex')}`;
-  await writeFile(temporary, `${JSON.stringify(state, null, 2)}\n`, { mode: 0o644 });
-  await rename(temporary, target);
+  await writeJsonAtomically(target, state);
 }
 
 /**

@@ -41,6 +41,7 @@ import {
   type AccountRotationStep,
 } from './state.js';
 import { refuseOtherRotation, type RotateKeyContext, type RotationStepReport } from './validator.js';
+import { writeFileAtomically } from '../../io/files.js';
 
 /** Options of {@link prepareAccountRotation}. */
 export interface AccountRotationOptions {
@@ -478,11 +479,11 @@ async function switchKeystore(run: Run): Promise<string> {
       state.archivedKey = archived;
       await writeRotationState(dir, state);
     }
-    const temporary = join(dir, `${run.keystore}.tmp`);
-    await copyFile(join(dir, state.new.keystoreFile), temporary);
-    await chmod(temporary, 0o600);
-    const { rename } = await import('node:fs/promises');
-    await rename(temporary, join(dir, run.keystore));
+    await writeFileAtomically(
+      join(dir, run.keystore),
+      await readFile(join(dir, state.new.keystoreFile)),
+      0o600,
+    );
   }
   await rerenderWorkspace({ dir, dryRun: false, force: false, password: undefined });
   if (run.options.account !== 'minter') return `${run.keystore} replaced`;

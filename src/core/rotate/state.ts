@@ -1,10 +1,10 @@
-import { randomBytes } from 'node:crypto';
-import { chmod, rename, rm, writeFile } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ErrorCodes, InputError } from '../errors.js';
 import { ROTATE_STATE_FILE } from '../workspace/layout.js';
 import { readOptional } from '../workspace/read-optional.js';
 import type { RotationOrder, ValidatorRotationStep } from './plan.js';
+import { writeJsonAtomically } from '../../io/files.js';
 
 /** Proposals this rotation made (`ibft_proposeValidatorVote`) and has not discarded yet. */
 export interface RecordedProposal {
@@ -88,11 +88,7 @@ export async function readRotationState(dir: string): Promise<RotationState | un
  * @param state - the record
  */
 export async function writeRotationState(dir: string, state: RotationState): Promise<void> {
-  const target = join(dir, ROTATE_STATE_FILE);
-  const temporary = `${target}.tmp-${randomBytes(4).toString('hex')}`;
-  await writeFile(temporary, `${JSON.stringify(state, null, 2)}\n`, { mode: 0o644 });
-  await chmod(temporary, 0o644);
-  await rename(temporary, target);
+  await writeJsonAtomically(join(dir, ROTATE_STATE_FILE), state);
 }
 
 /**

@@ -1,9 +1,8 @@
-import { randomBytes } from 'node:crypto';
-import { chmod, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ErrorCodes, InputError } from '../errors.js';
 import { KEY_ROTATIONS_FILE } from './layout.js';
 import { readOptional } from './read-optional.js';
+import { writeJsonAtomically } from '../../io/files.js';
 
 /** One finished key rotation, as the history records it. */
 export interface CompletedRotation {
@@ -61,11 +60,7 @@ export async function readKeyRotations(dir: string): Promise<KeyRotationsRecord 
  * @param record - the history
  */
 export async function writeKeyRotations(dir: string, record: KeyRotationsRecord): Promise<void> {
-  const target = join(dir, KEY_ROTATIONS_FILE);
-  const temporary = `${target}.tmp-${randomBytes(4).toString('hex')}`;
-  await writeFile(temporary, `${JSON.stringify(record, null, 2)}\n`, { mode: 0o644 });
-  await chmod(temporary, 0o644);
-  await rename(temporary, target);
+  await writeJsonAtomically(join(dir, KEY_ROTATIONS_FILE), record);
 }
 
 function invalid(reason: string, cause?: unknown): InputError {

@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { ErrorCodes, RefusedError } from '../errors.js';
 import type { FileSet } from '../render/file-set.js';
 import { ARCHIVE_DIR, archiveStamp } from './layout.js';
+import { writeFileAtomically } from '../../io/files.js';
 
 /**
  * True when the directory exists and holds anything.
@@ -98,11 +99,8 @@ export async function applyWorkspaceChanges(
 ): Promise<void> {
   for (const [path, entry] of files) {
     const target = join(dir, path);
-    const temporary = `${target}.tmp-${randomBytes(4).toString('hex')}`;
     await mkdir(dirname(target), { recursive: true, mode: 0o755 });
-    await writeFile(temporary, entry.content, { mode: entry.mode });
-    await chmod(temporary, entry.mode);
-    await rename(temporary, target);
+    await writeFileAtomically(target, entry.content, entry.mode);
   }
   for (const path of removals) {
     await rm(join(dir, path), { force: true });
