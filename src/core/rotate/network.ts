@@ -137,18 +137,25 @@ export class RotationNetwork {
     for (const name of first.keys()) {
       if (!online.has(name)) offline.set(name, `blocks do not advance (height ${first.get(name)!})`);
     }
-    let set: string[] = [];
-    for (const name of [...online.keys(), ...first.keys()]) {
+    const set = (await this.validatorSet([...online.keys(), ...first.keys()])) ?? [];
+    return { set, online, offline, head, producing: online.size > 0 };
+  }
+
+  /**
+   * The validator set at the head, as the first of `names` that answers reports it (sorted,
+   * lowercase); undefined when none answers.
+   */
+  private async validatorSet(names: readonly string[]): Promise<string[] | undefined> {
+    for (const name of names) {
       try {
-        set = (await this.call<string[]>(name, 'ibft_getValidatorsByBlockNumber', ['latest']))
+        return (await this.call<string[]>(name, 'ibft_getValidatorsByBlockNumber', ['latest']))
           .map((address) => address.toLowerCase())
           .sort();
-        break;
       } catch (error) {
         if (error instanceof InterruptedError) throw error;
       }
     }
-    return { set, online, offline, head, producing: online.size > 0 };
+    return undefined;
   }
 
   /**
@@ -242,16 +249,7 @@ export class RotationNetwork {
     const deadline = Date.now() + this.timing.timeoutMs;
     let last: string[] = [];
     for (;;) {
-      for (const name of names) {
-        try {
-          last = (await this.call<string[]>(name, 'ibft_getValidatorsByBlockNumber', ['latest']))
-            .map((address) => address.toLowerCase())
-            .sort();
-          break;
-        } catch (error) {
-          if (error instanceof InterruptedError) throw error;
-        }
-      }
+      last = (await this.validatorSet(names)) ?? last;
       if (done(last)) return last;
       if (Date.now() > deadline) break;
       await sleep(this.timing.pollMs, this.timing.signal);
