@@ -68,8 +68,6 @@ const adapter = spawn(
 );
 await firstLine(adapter);
 
-const script = join(scratch, 'post.lua');
-writeFileSync(script, wrkScript(token));
 const results = [];
 try {
   // Interleaved, twice each, so both see the same machine state.
@@ -80,6 +78,13 @@ try {
       target: 'POST /activity/track',
       ...wrk(`http://127.0.0.1:${adapterPort}/activity/track`),
     });
+  }
+  // Every request must have created an activity: a replay is cheaper and would flatter the figure.
+  const counted = await intakeCounts();
+  if (counted.replayed > 0 || counted.conflict > 0) {
+    throw new Error(
+      `intake saw ${counted.replayed} replays and ${counted.conflict} conflicts; every key must be new`,
+    );
   }
 } finally {
   adapter.kill('SIGTERM');
@@ -110,6 +115,9 @@ console.log(section);
 if (write) replaceSection('intake', section);
 
 function wrk(url) {
+  // A script per run: each run's idempotency keys are new, so every request creates an activity.
+  const script = join(scratch, `post-${randomBytes(4).toString('hex')}.lua`);
+  writeFileSync(script, wrkScript(token, randomBytes(8).toString('hex')));
   const result = spawnSync(
     'wrk',
     ['-t2', `-c${connections}`, `-d${seconds}s`, '--latency', '-s', script, url],
@@ -127,15 +135,16 @@ function wrk(url) {
   return { rps, p50, p99, errors };
 }
 
-function wrkScript(bearer) {
+// wrk's Lua has an unseeded math.random (the same numbers in every run), so the run's keys take
+// their uniqueness from the prefix given here and the thread's number.
+function wrkScript(bearer, runPrefix) {
   return `
 local counter = 0
-local prefix = ""
+local threads = 0
+prefix = ""
 function setup(thread)
-  thread:set("prefix", tostring(math.random(1, 1000000000)))
-end
-function init(args)
-  prefix = prefix
+  threads = threads + 1
+  thread:set("prefix", "${runPrefix}-" .. threads)
 end
 request = function()
   counter = counter + 1
@@ -147,6 +156,17 @@ request = function()
   }, body)
 end
 `;
+}
+
+async function intakeCounts() {
+  const text = await (await fetch(`http://127.0.0.1:${adapterPort}/metrics`)).text();
+  const count = (outcome) =>
+    Number(
+      new RegExp(`^peruri_adapter_intake_total\\{kind="activity",outcome="${outcome}"\\} (\\d+)$`, 'm').exec(
+        text,
+      )?.[1] ?? 0,
+    );
+  return { created: count('created'), replayed: count('replayed'), conflict: count('conflict') };
 }
 
 function firstLine(child) {
