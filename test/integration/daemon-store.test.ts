@@ -3,6 +3,9 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import { describe, expect, it, onTestFinished } from 'vitest';
+import { openPostgres } from '../../src/daemon/store/dialects/postgres.js';
+import { openSqlite } from '../../src/daemon/store/dialects/sqlite.js';
+import { MIGRATIONS } from '../../src/daemon/store/migrations/index.js';
 import { openStore } from '../../src/daemon/store/open.js';
 import type { AuditInput, NewActivity, Store } from '../../src/daemon/store/types.js';
 import { describeWithPostgres } from '../support/postgres.js';
@@ -87,6 +90,25 @@ const derive = (index: number) => {
   return { address, did: `did:peruri:${address}` };
 };
 
+/** Brings a fresh database to the schema of migration `version`, as an older daemon left it. */
+async function migratedTo(url: string, version: number): Promise<void> {
+  const dialect = url.startsWith('sqlite://')
+    ? openSqlite({ path: url.slice('sqlite://'.length), groupCommit: { maxDelayMs: 0, maxBatch: 1 } })
+    : openPostgres({ url, password: undefined, poolSize: 1, groupCommit: { maxDelayMs: 0, maxBatch: 1 } });
+  try {
+    await dialect.migrate(MIGRATIONS.filter((migration) => migration.version <= version));
+  } finally {
+    await dialect.close();
+  }
+}
+
+async function activityIndexes(backend: Backend): Promise<string[]> {
+  const rows = backend.url.startsWith('sqlite://')
+    ? await backend.raw("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'activities'")
+    : await backend.raw("SELECT indexname AS name FROM pg_indexes WHERE tablename = 'activities'");
+  return rows.map((row) => String(row.name));
+}
+
 function storeSuite(aBackend: () => Promise<Backend>): void {
   it('creates the schema once: a second open applies no migration', async () => {
     // Given a fresh database
@@ -97,12 +119,56 @@ function storeSuite(aBackend: () => Promise<Backend>): void {
     const second = await openStore({ url: backend.url });
     await second.store.close();
     // Then the first open migrated and the second found the schema current
-    expect(first.applied).toEqual([1, 2]);
+    expect(first.applied).toEqual([1, 2, 3]);
     expect(second.applied).toEqual([]);
-    expect(await backend.raw('SELECT version, name FROM schema_migrations')).toEqual([
+    expect(await backend.raw('SELECT version, name FROM schema_migrations ORDER BY version')).toEqual([
       { version: 1, name: 'initial' },
       { version: 2, name: 'mirror-outbox' },
+      { version: 3, name: 'activity-ref-not-indexed' },
     ]);
+  });
+
+  it('migration 3 keeps every activity and its indexes, and no longer indexes activity_ref', async () => {
+    // Given a database at migration 2 holding two activities, one of them in a batch
+    const backend = await aBackend();
+    await migratedTo(backend.url, 2);
+    const [queued, batched] = [anActivity(), anActivity({ badgeId: '3', badgeAmount: '1', payload: null })];
+    await backend.raw(
+      `INSERT INTO batches (id, merkle_root, size, status, created_at, updated_at) VALUES ('b1', '0x${'ab'.repeat(32)}', 1, 'submitted', '2026-11-24T10:00:00Z', '2026-11-24T10:00:00Z')`,
+    );
+    for (const [activity, batch] of [
+      [queued, null],
+      [batched, 'b1'],
+    ] as const) {
+      await backend.raw(
+        `INSERT INTO activities (id, idempotency_key, request_hash, kind, user_id, wallet, type, occurred_at, payload, points, badge_id, badge_amount, activity_ref, detail_hash, status, batch_id, tx_hashes, attempts, created_at, updated_at)
+         VALUES ('${activity.id}', '${activity.idempotencyKey}', '${activity.requestHash}', 'activity', '${activity.userId}', '${activity.wallet}', '${activity.type}', '${activity.occurredAt}', ${activity.payload ? `'${JSON.stringify(activity.payload)}'` : 'NULL'}, '${activity.points}', ${activity.badgeId ? `'${activity.badgeId}'` : 'NULL'}, ${activity.badgeAmount ? `'${activity.badgeAmount}'` : 'NULL'}, '${activity.activityRef}', '${activity.detailHash}', '${batch ? 'submitted' : 'queued'}', ${batch ? `'${batch}'` : 'NULL'}, '[]', 0, '2026-11-24T10:00:01Z', '2026-11-24T10:00:01Z')`,
+      );
+    }
+    // When the store opens it
+    const { store, applied } = await openStore({ url: backend.url });
+    onTestFinished(() => store.close());
+    // Then migration 3 ran and both activities read back as they were
+    expect(applied).toEqual([3]);
+    expect(await store.getActivity(queued.id)).toMatchObject({ ...queued, status: 'queued', batchId: null });
+    expect(await store.getActivity(batched.id)).toMatchObject({
+      ...batched,
+      status: 'submitted',
+      batchId: 'b1',
+    });
+    expect(await store.queueDepth()).toBe(1);
+    // And the worker's indexes are back, the idempotency key is still unique, the ref is not
+    expect(await activityIndexes(backend)).toEqual(
+      expect.arrayContaining(['activities_batch', 'activities_status_created']),
+    );
+    const again = anActivity({ activityRef: queued.activityRef });
+    await expect(store.insertActivity(again, anAudit(again.id))).resolves.toMatchObject({
+      outcome: 'created',
+    });
+    const reused = anActivity({ idempotencyKey: queued.idempotencyKey, requestHash: 'b'.repeat(64) });
+    await expect(store.insertActivity(reused, anAudit(reused.id))).resolves.toMatchObject({
+      outcome: 'conflict',
+    });
   });
 
   it('answers a readiness ping and counts rows of every table', async () => {
@@ -306,10 +372,9 @@ function storeSuite(aBackend: () => Promise<Backend>): void {
   });
 
   it('rolls back only the failing write of a group; the others commit', async () => {
-    // Given two activities with the same on-chain reference (a unique column) and one other
+    // Given three activities, the second of a kind the schema refuses (a CHECK constraint)
     const store = await anOpenStore(await aBackend(), 5);
-    const clash = anActivity();
-    const writes = [clash, { ...anActivity(), activityRef: clash.activityRef }, anActivity()].map(
+    const writes = [anActivity(), anActivity({ kind: 'refund' as NewActivity['kind'] }), anActivity()].map(
       (activity) => store.insertActivity(activity, anAudit(activity.id)),
     );
     // When they share a group

@@ -16,14 +16,23 @@ export const AUDIT_GENESIS_HASH = '0'.repeat(64);
  * @returns 64 hex characters
  */
 export function auditEntryHash(prevHash: string, entry: Omit<AuditEntry, 'prevHash' | 'hash'>): string {
-  const body = canonicalJson({
-    seq: entry.seq,
-    at: entry.at,
-    actor: entry.actor,
-    action: entry.action,
-    subject: entry.subject,
-    details: entry.details,
-  });
+  return hashEntryText(prevHash, entry, canonicalJson(entry.details));
+}
+
+/**
+ * {@link auditEntryHash} from the canonical text of the entry's details, which the caller has (it
+ * stores that text): the entry's canonical JSON is put together around it instead of made again.
+ * Its keys in sorted order: action, actor, at, details, seq, subject.
+ */
+function hashEntryText(
+  prevHash: string,
+  entry: Omit<AuditEntry, 'prevHash' | 'hash' | 'details'>,
+  detailsText: string,
+): string {
+  const body =
+    `{"action":${JSON.stringify(entry.action)},"actor":${JSON.stringify(entry.actor)},` +
+    `"at":${JSON.stringify(entry.at)},"details":${detailsText},"seq":${JSON.stringify(entry.seq)},` +
+    `"subject":${JSON.stringify(entry.subject)}}`;
   return createHash('sha256').update(prevHash).update(body).digest('hex');
 }
 
@@ -71,23 +80,24 @@ export class AuditChain {
   async append(tx: Tx, input: AuditInput): Promise<AuditEntry> {
     const last = this.heads.get(tx) ?? (await tx.query<{ seq: number; hash: string }>(SQL.lastAudit))[0];
     const prevHash = last?.hash ?? AUDIT_GENESIS_HASH;
+    // Stored as its canonical text, so the stored bytes are the hashed bytes.
+    const detailsText = canonicalJson(input.details);
     const fields = {
       seq: Number(last?.seq ?? 0) + 1,
       at: new Date().toISOString(),
       actor: input.actor,
       action: input.action,
       subject: input.subject,
-      // Stored as its canonical text, so the stored bytes are the hashed bytes.
-      details: JSON.parse(canonicalJson(input.details)) as Record<string, unknown>,
+      details: JSON.parse(detailsText) as Record<string, unknown>,
     };
-    const hash = auditEntryHash(prevHash, fields);
+    const hash = hashEntryText(prevHash, fields, detailsText);
     await tx.query(SQL.insertAudit, [
       fields.seq,
       fields.at,
       fields.actor,
       fields.action,
       fields.subject,
-      canonicalJson(fields.details),
+      detailsText,
       prevHash,
       hash,
     ]);

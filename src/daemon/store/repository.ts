@@ -1,7 +1,7 @@
 import { canonicalJson } from '../canonical-json.js';
 import { AUDIT_GENESIS_HASH, AuditChain, auditEntryProblem } from './audit.js';
 import type { Dialect, Row, Tx } from './dialect.js';
-import { now, toActivity, toAuditEntry, toWallet } from './rows.js';
+import { insertedActivity, now, toActivity, toAuditEntry, toWallet } from './rows.js';
 import { SqlMirrorStore } from './mirror-repository.js';
 import type { MirrorStore } from './mirror-types.js';
 import { SQL } from './sql.js';
@@ -97,6 +97,7 @@ export class SqlStore implements Store {
       };
     };
     return this.write(async (tx) => {
+      const createdAt = now();
       const [row] = await tx.query(SQL.insertActivity, [
         activity.id,
         activity.idempotencyKey,
@@ -112,7 +113,7 @@ export class SqlStore implements Store {
         activity.badgeAmount,
         activity.activityRef,
         activity.detailHash,
-        now(),
+        createdAt,
       ]);
       if (!row) {
         // The key is taken: by an earlier request, one earlier in this group, or another daemon.
@@ -120,7 +121,7 @@ export class SqlStore implements Store {
         return compare(earlier!);
       }
       await this.appendIn(tx, audit);
-      return { outcome: 'created', activity: toActivity(row) };
+      return { outcome: 'created', activity: insertedActivity(activity, createdAt) };
     });
   }
 

@@ -1,6 +1,6 @@
 /** Mapping between database rows and the store's records, the same for both dialects. */
 import type { Row } from './dialect.js';
-import type { ActivityRecord, AuditEntry, WalletRecord } from './types.js';
+import type { ActivityRecord, AuditEntry, NewActivity, WalletRecord } from './types.js';
 
 export function now(): string {
   return new Date().toISOString();
@@ -58,6 +58,25 @@ export function toActivity(row: Row): ActivityRecord {
     nextAttemptAt: nullableString(row.next_attempt_at),
     createdAt: String(row.created_at),
     updatedAt: String(row.updated_at),
+  };
+}
+
+/** The record of an activity just inserted: what the insert wrote, without reading it back. */
+export function insertedActivity(activity: NewActivity, createdAt: string): ActivityRecord {
+  return {
+    ...activity,
+    status: 'queued',
+    reason: null,
+    batchId: null,
+    leafHash: null,
+    merkleRoot: null,
+    proof: null,
+    txHashes: [],
+    blockNumber: null,
+    attempts: 0,
+    nextAttemptAt: null,
+    createdAt,
+    updatedAt: createdAt,
   };
 }
 

@@ -33,7 +33,7 @@ export const SQL = {
       created_at, updated_at
     ) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 'queued', '[]', 0, $15, $15)
     ON CONFLICT (idempotency_key) DO NOTHING
-    RETURNING *`,
+    RETURNING id`,
   queueDepth: "SELECT COUNT(*) AS n FROM activities WHERE status = 'queued'",
 
   balanceOf: 'SELECT balance FROM token_balances WHERE address = $1',

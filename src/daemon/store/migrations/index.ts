@@ -1,5 +1,6 @@
 import * as initial from './0001-initial.js';
 import * as mirrorOutbox from './0002-mirror-outbox.js';
+import * as activityRefNotIndexed from './0003-activity-ref-not-indexed.js';
 
 /** One schema change, numbered once for both databases. */
 export interface Migration {
@@ -10,4 +11,4 @@ export interface Migration {
 }
 
 /** Every migration in order; a new one is a new file `NNNN-what.ts` added at the end. */
-export const MIGRATIONS: readonly Migration[] = [initial, mirrorOutbox];
+export const MIGRATIONS: readonly Migration[] = [initial, mirrorOutbox, activityRefNotIndexed];
