@@ -72,11 +72,15 @@ const results = [];
 try {
   // Interleaved, twice each, so both see the same machine state.
   for (const round of [1, 2]) {
-    results.push({ round, target: 'no-op route', ...wrk(`http://127.0.0.1:${noopPort}/noop`) });
+    results.push({
+      round,
+      target: 'no-op route',
+      ...measured(noop.pid, `http://127.0.0.1:${noopPort}/noop`),
+    });
     results.push({
       round,
       target: 'POST /activity/track',
-      ...wrk(`http://127.0.0.1:${adapterPort}/activity/track`),
+      ...measured(adapter.pid, `http://127.0.0.1:${adapterPort}/activity/track`),
     });
   }
   // Every request must have created an activity: a replay is cheaper and would flatter the figure.
@@ -93,11 +97,11 @@ try {
 const best = (target) => results.filter((r) => r.target === target).sort((a, b) => b.rps - a.rps)[0];
 const ratio = best('POST /activity/track').rps / best('no-op route').rps;
 const table = [
-  '| run | target | requests/s | p50 | p99 | non-2xx |',
-  '|---:|---|---:|---:|---:|---:|',
+  '| run | target | requests/s | p50 | p99 | non-2xx | server CPU per request |',
+  '|---:|---|---:|---:|---:|---:|---:|',
   ...results.map(
     (r) =>
-      `| ${r.round} | ${r.target} | ${Math.round(r.rps).toLocaleString('en')} | ${r.p50} | ${r.p99} | ${r.errors} |`,
+      `| ${r.round} | ${r.target} | ${Math.round(r.rps).toLocaleString('en')} | ${r.p50} | ${r.p99} | ${r.errors} | ${r.cpuMicros} µs |`,
   ),
 ].join('\n');
 const section = `<!-- bench:intake -->
@@ -113,6 +117,20 @@ Intake / no-op (best runs): **${(ratio * 100).toFixed(0)} %** (target ≥ 50 %);
 <!-- bench:intake-stop -->`;
 console.log(section);
 if (write) replaceSection('intake', section);
+
+/** A wrk run with the server process's CPU time (all its threads) per request answered. */
+function measured(pid, url) {
+  const before = cpuSeconds(pid);
+  const result = wrk(url);
+  const cpu = cpuSeconds(pid) - before;
+  return { ...result, cpuMicros: Math.round((cpu / (result.rps * seconds)) * 1e6) };
+}
+
+function cpuSeconds(pid) {
+  // /proc/PID/stat: utime and stime are fields 14 and 15, in clock ticks (100 per second).
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
 
 function wrk(url) {
   // A script per run: each run's idempotency keys are new, so every request creates an activity.
@@ -135,8 +153,9 @@ function wrk(url) {
   return { rps, p50, p99, errors };
 }
 
-// wrk's Lua has an unseeded math.random (the same numbers in every run), so the run's keys take
-// their uniqueness from the prefix given here and the thread's number.
+// Keys start with random hex, as clients' UUIDs do (keys in order would flatter the unique index
+// they go into). wrk's Lua has an unseeded math.random (the same numbers in every run), so the
+// keys take their uniqueness from the run's prefix given here, the thread's number and a counter.
 function wrkScript(bearer, runPrefix) {
   return `
 local counter = 0
@@ -152,7 +171,7 @@ request = function()
   return wrk.format("POST", nil, {
     ["Content-Type"] = "application/json",
     ["Authorization"] = "Bearer ${bearer}",
-    ["Idempotency-Key"] = prefix .. "-" .. counter
+    ["Idempotency-Key"] = string.format("%08x%08x", math.random(0, 0x7fffffff), math.random(0, 0x7fffffff)) .. "-" .. prefix .. "-" .. counter
   }, body)
 end
 `;
