@@ -109,7 +109,7 @@ const section = `<!-- bench:intake -->
 
 Machine: ${machine()}. Date: ${new Date().toISOString().slice(0, 10)}.
 
-Command: \`npm run build && node bench/intake.js --seconds ${seconds} --connections ${connections}\`: wrk (2 threads, ${connections} connections, ${seconds} s per run) from its own process; the adapter with its generated configuration (SQLite in WAL mode, each group commit's WAL fsynced before its requests are answered, JWT HS256, request log at info), each request a new activity with a new idempotency key for one of 1,000 users; the no-op route is a fastify 5 server that parses the same JSON body and answers 202.
+Command: \`npm run build && node bench/intake.js --seconds ${seconds} --connections ${connections}\`: wrk (2 threads, ${connections} connections, ${seconds} s per run) from its own process; the adapter with its generated configuration (SQLite in WAL mode, each group commit's WAL fsynced before its requests are answered, JWT HS256, request log at info), each request a new activity with a new idempotency key (random order, as clients' UUIDs) for one of 1,000 users (their wallets made during run 1); the no-op route is a fastify 5 server that parses the same JSON body and answers 202.
 
 ${table}
 
