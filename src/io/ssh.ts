@@ -132,6 +132,8 @@ const DEFAULT_CONNECT_TIMEOUT_MS = 20_000;
 // leader: a timed-out or aborted command is then stopped with `kill -- -PID` (OpenSSH refuses
 // channel signal requests unless privilege separation applies, so those cannot be relied on).
 const PID_MARK = 'peruri-chain-pid:';
+/** How long a command being stopped may take to report its PID line. */
+const PID_LINE_WAIT_MS = 5_000;
 // SFTP status codes (draft-ietf-secsh-filexfer-02, section 7).
 const SFTP_NO_SUCH_FILE = 2;
 
@@ -283,6 +285,7 @@ export class SshMachine implements RemoteMachine, UnixSocketDialer, TcpForwarder
 
     const stdout: Buffer[] = [];
     const stderr: Buffer[] = [];
+    let channelOpen = true;
     channel.on('data', (chunk: Buffer) => stdout.push(chunk));
     channel.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
     const finished = new Promise<{ code: number | undefined; signal: string | undefined }>((resolve) => {
@@ -293,7 +296,10 @@ export class SshMachine implements RemoteMachine, UnixSocketDialer, TcpForwarder
       channel.on('exit', (code: number | null, signal?: string) => {
         exit = { code: code ?? undefined, signal: signal ?? undefined };
       });
-      channel.on('close', () => resolve(exit));
+      channel.on('close', () => {
+        channelOpen = false;
+        resolve(exit);
+      });
     });
     channel.end(options.stdin === undefined ? undefined : Buffer.from(options.stdin));
 
@@ -318,7 +324,10 @@ export class SshMachine implements RemoteMachine, UnixSocketDialer, TcpForwarder
       });
     }
 
-    await this.stopRemoteGroup(Buffer.concat(stderr).toString('utf8'));
+    await this.stopRemoteGroup(
+      () => Buffer.concat(stderr).toString('utf8'),
+      () => channelOpen,
+    );
     channel.close();
     if (outcome === 'aborted')
       throw new InterruptedError(`Interrupted while running on ${this.host}: ${shown}`);
@@ -571,8 +580,19 @@ export class SshMachine implements RemoteMachine, UnixSocketDialer, TcpForwarder
     }
   }
 
-  private async stopRemoteGroup(stderrSoFar: string): Promise<void> {
-    const match = new RegExp(`^${PID_MARK}(\\d+)\\n`).exec(stderrSoFar);
+  /**
+   * Kills the process group of a command being stopped. Its PID line may still be on its way
+   * (the command can be aborted the moment it starts), so it is waited for while the channel is
+   * open, for a bounded time.
+   */
+  private async stopRemoteGroup(stderrSoFar: () => string, channelOpen: () => boolean): Promise<void> {
+    const pidLine = new RegExp(`^${PID_MARK}(\\d+)\\n`);
+    const deadline = Date.now() + PID_LINE_WAIT_MS;
+    let match = pidLine.exec(stderrSoFar());
+    while (!match && channelOpen() && !this.closed && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      match = pidLine.exec(stderrSoFar());
+    }
     if (!match || this.closed) return;
     await this.exec(`kill -KILL -- -${match[1]} 2>/dev/null`, {
       timeoutMs: 5_000,
