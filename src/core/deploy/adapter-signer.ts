@@ -58,10 +58,11 @@ export async function ensureAdapterFolder(
     [`rm -rf -- ${shellQuote(previous)}`, `mkdir -p -- ${shellQuote(previous)}`, ...keep].join(' && '),
     { ...options, timeoutMs: 60_000 },
   );
-  for (const name of changed) {
-    const file = target.files.get(name)!;
-    await machine.upload(new Map([[posix.join(target.dir, name), file]]), options);
-  }
+  // One upload: it writes the files in this order, each atomically.
+  await machine.upload(
+    new Map(changed.map((name) => [posix.join(target.dir, name), target.files.get(name)!])),
+    options,
+  );
   if (target.owner) {
     await machine.exec(`chown -R ${shellQuote(target.owner)} ${shellQuote(target.dir)}`, {
       ...options,
