@@ -13,7 +13,14 @@ export interface OpenSqliteOptions {
   groupCommit: GroupCommitOptions;
 }
 
-type Statement = Database.Statement<Record<string, SqlValue>, Row>;
+/**
+ * A prepared statement and, for each of its `?` in order, which of the caller's parameters it
+ * takes; undefined when they are the parameters as given ($1, $2, ... each once, in order).
+ */
+interface Prepared {
+  statement: Database.Statement<SqlValue[], Row>;
+  order: number[] | undefined;
+}
 
 /**
  * Page cache per connection, in KiB as SQLite's negative cache_size counts. better-sqlite3 builds
@@ -66,8 +73,8 @@ class SqliteDialect implements Dialect {
   readonly name = 'sqlite' as const;
   private readonly committer: GroupCommitter;
   private readonly flusher: WalFlusher;
-  private readonly writerStatements = new Map<string, Statement>();
-  private readonly readerStatements = new Map<string, Statement>();
+  private readonly writerStatements = new Map<string, Prepared>();
+  private readonly readerStatements = new Map<string, Prepared>();
 
   constructor(
     private readonly writer: Database.Database,
@@ -193,22 +200,30 @@ class WalFlusher {
   }
 }
 
-// The shared SQL writes parameters as $1, $2 (PostgreSQL); SQLite gets them as named @p1, @p2.
+// The shared SQL writes parameters as $1, $2 (PostgreSQL). SQLite gets them as plain `?` bound by
+// position, which better-sqlite3 binds faster than named ones (no object to build and look up);
+// `order` maps each `?` to its parameter, as $n may appear twice or out of order.
 function run(
   db: Database.Database,
-  cache: Map<string, Statement>,
+  cache: Map<string, Prepared>,
   sql: string,
   params: readonly SqlValue[],
 ): Row[] {
-  let statement = cache.get(sql);
-  if (!statement) {
-    statement = db.prepare(sql.replace(/\$(\d+)/g, '@p$1')) as Statement;
-    cache.set(sql, statement);
+  let prepared = cache.get(sql);
+  if (!prepared) {
+    const order: number[] = [];
+    const positional = sql.replace(/\$(\d+)/g, (_, n: string) => {
+      order.push(Number(n) - 1);
+      return '?';
+    });
+    const asGiven = order.every((n, i) => n === i);
+    prepared = { statement: db.prepare<SqlValue[], Row>(positional), order: asGiven ? undefined : order };
+    cache.set(sql, prepared);
   }
-  const bound: Record<string, SqlValue> = {};
-  params.forEach((value, index) => (bound[`p${index + 1}`] = value));
-  if (statement.reader) return statement.all(bound);
-  statement.run(bound);
+  const { statement, order } = prepared;
+  const args = order ? order.map((n) => params[n]!) : params;
+  if (statement.reader) return statement.all(...args);
+  statement.run(...args);
   return [];
 }
 
