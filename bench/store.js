@@ -10,7 +10,9 @@ import { tmpdir } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import { canonicalJson } from '../dist/daemon/canonical-json.js';
 import { newActivityId } from '../dist/daemon/services/activities.js';
+import { AUDIT_GENESIS_HASH, auditEntryHash } from '../dist/daemon/store/audit.js';
 import { openStore } from '../dist/daemon/store/open.js';
 import { machine, replaceSection } from './support/report.js';
 
@@ -43,7 +45,7 @@ const section = `<!-- bench:store -->
 
 Machine: ${machine()}. Date: ${new Date().toISOString().slice(0, 10)}.
 
-Command: \`npm run build && node bench/store.js --stored ${storedCounts.join(',')} --writers ${writers} --inserts ${inserts}\`: the adapter's SQLite store (WAL, each group's log fsynced before its writes resolve, the daemon's group commit of 2 ms / 500 writes) in this process; ${writers} writers insert activities as intake does (the row, random-order idempotency key, its audit entry) into a table already holding the given number; ${inserts.toLocaleString('en')} inserts measured after ${WARM_UP.toLocaleString('en')} to warm up. CPU is the whole process's (the fsyncs run on libuv's threads).
+Command: \`npm run build && node bench/store.js --stored ${storedCounts.join(',')} --writers ${writers} --inserts ${inserts}\`: the adapter's SQLite store (WAL, each group's log fsynced before its writes resolve, the daemon's group commit of 2 ms / 500 writes) in this process; ${writers} writers insert activities as intake does (the row, random-order idempotency key, its audit entry) into tables already holding the given number of activities and their audit entries; ${inserts.toLocaleString('en')} inserts measured after ${WARM_UP.toLocaleString('en')} to warm up. CPU is the whole process's (the fsyncs run on libuv's threads).
 
 ${table}
 <!-- bench:store-stop -->`;
@@ -90,16 +92,31 @@ function prefill(path, count) {
        payload, points, activity_ref, detail_hash, status, tx_hashes, attempts, created_at, updated_at)
      VALUES (?, ?, ?, 'activity', ?, ?, 'quiz.completed', ?, ?, '5', ?, ?, 'confirmed', '[]', 0, ?, ?)`,
   );
+  const appendAudit = db.prepare(
+    `INSERT INTO audit_log (seq, at, actor, action, subject, details, prev_hash, hash)
+     VALUES (?, ?, 'bench', 'activity.track', ?, ?, ?, ?)`,
+  );
+  // Each stored activity has its audit entry, chained as the store chains them: the trail grows
+  // with intake, so the size under test is the trail's too.
+  let prevHash = AUDIT_GENESIS_HASH;
   const chunk = db.transaction((first, size) => {
     const start = Date.now() - count;
     for (let index = first; index < first + size; index++) {
       const at = new Date(start + index).toISOString();
+      const id = newActivityId(start + index);
+      const idempotencyKey = randomUUID();
+      const wallet = `0x${hex(20)}`;
+      const details = { idempotencyKey, userId: `user-${index % 5000}`, wallet };
+      const entry = { seq: index + 1, at, actor: 'bench', action: 'activity.track', subject: id, details };
+      const hash = auditEntryHash(prevHash, entry);
+      appendAudit.run(entry.seq, at, id, canonicalJson(details), prevHash, hash);
+      prevHash = hash;
       insert.run(
-        newActivityId(start + index),
-        randomUUID(),
+        id,
+        idempotencyKey,
         hex(32),
-        `user-${index % 5000}`,
-        `0x${hex(20)}`,
+        details.userId,
+        wallet,
         at,
         `{"quiz":${index}}`,
         `0x${hex(32)}`,

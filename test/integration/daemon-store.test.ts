@@ -7,7 +7,8 @@ import { openPostgres } from '../../src/daemon/store/dialects/postgres.js';
 import { openSqlite } from '../../src/daemon/store/dialects/sqlite.js';
 import { MIGRATIONS } from '../../src/daemon/store/migrations/index.js';
 import { openStore } from '../../src/daemon/store/open.js';
-import type { AuditInput, NewActivity, Store } from '../../src/daemon/store/types.js';
+import { SqlStore } from '../../src/daemon/store/repository.js';
+import type { AuditEntry, AuditInput, NewActivity, Store } from '../../src/daemon/store/types.js';
 import { describeWithPostgres } from '../support/postgres.js';
 import { aTempDir } from '../support/temp-dir.js';
 
@@ -90,23 +91,31 @@ const derive = (index: number) => {
   return { address, did: `did:peruri:${address}` };
 };
 
-/** Brings a fresh database to the schema of migration `version`, as an older daemon left it. */
-async function migratedTo(url: string, version: number): Promise<void> {
+/**
+ * Brings a fresh database to the schema of migration `version`, as an older daemon left it,
+ * and lets `fill` write to it through the store at that schema.
+ */
+async function migratedTo(
+  url: string,
+  version: number,
+  fill?: (store: SqlStore) => Promise<void>,
+): Promise<void> {
   const dialect = url.startsWith('sqlite://')
     ? openSqlite({ path: url.slice('sqlite://'.length), groupCommit: { maxDelayMs: 0, maxBatch: 1 } })
     : openPostgres({ url, password: undefined, poolSize: 1, groupCommit: { maxDelayMs: 0, maxBatch: 1 } });
   try {
     await dialect.migrate(MIGRATIONS.filter((migration) => migration.version <= version));
+    await fill?.(new SqlStore(dialect));
   } finally {
     await dialect.close();
   }
 }
 
-async function activityIndexes(backend: Backend): Promise<string[]> {
+async function indexesOf(backend: Backend, table: string): Promise<string[]> {
   const rows = backend.url.startsWith('sqlite://')
-    ? await backend.raw("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'activities'")
-    : await backend.raw("SELECT indexname AS name FROM pg_indexes WHERE tablename = 'activities'");
-  return rows.map((row) => String(row.name));
+    ? await backend.raw(`SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = '${table}'`)
+    : await backend.raw(`SELECT indexname AS name FROM pg_indexes WHERE tablename = '${table}'`);
+  return rows.map((row) => String(row.name)).sort();
 }
 
 function storeSuite(aBackend: () => Promise<Backend>): void {
@@ -119,12 +128,13 @@ function storeSuite(aBackend: () => Promise<Backend>): void {
     const second = await openStore({ url: backend.url });
     await second.store.close();
     // Then the first open migrated and the second found the schema current
-    expect(first.applied).toEqual([1, 2, 3]);
+    expect(first.applied).toEqual([1, 2, 3, 4]);
     expect(second.applied).toEqual([]);
     expect(await backend.raw('SELECT version, name FROM schema_migrations ORDER BY version')).toEqual([
       { version: 1, name: 'initial' },
       { version: 2, name: 'mirror-outbox' },
       { version: 3, name: 'activity-ref-not-indexed' },
+      { version: 4, name: 'audit-hash-not-indexed' },
     ]);
   });
 
@@ -148,8 +158,8 @@ function storeSuite(aBackend: () => Promise<Backend>): void {
     // When the store opens it
     const { store, applied } = await openStore({ url: backend.url });
     onTestFinished(() => store.close());
-    // Then migration 3 ran and both activities read back as they were
-    expect(applied).toEqual([3]);
+    // Then migration 3 ran (and the later ones) and both activities read back as they were
+    expect(applied).toEqual([3, 4]);
     expect(await store.getActivity(queued.id)).toMatchObject({ ...queued, status: 'queued', batchId: null });
     expect(await store.getActivity(batched.id)).toMatchObject({
       ...batched,
@@ -158,7 +168,7 @@ function storeSuite(aBackend: () => Promise<Backend>): void {
     });
     expect(await store.queueDepth()).toBe(1);
     // And the worker's indexes are back, the idempotency key is still unique, the ref is not
-    expect(await activityIndexes(backend)).toEqual(
+    expect(await indexesOf(backend, 'activities')).toEqual(
       expect.arrayContaining(['activities_batch', 'activities_status_created']),
     );
     const again = anActivity({ activityRef: queued.activityRef });
@@ -169,6 +179,31 @@ function storeSuite(aBackend: () => Promise<Backend>): void {
     await expect(store.insertActivity(reused, anAudit(reused.id))).resolves.toMatchObject({
       outcome: 'conflict',
     });
+  });
+
+  it('migration 4 keeps the audit chain and its guards, and no longer indexes the hash', async () => {
+    // Given a database at migration 3 whose trail holds three entries
+    const backend = await aBackend();
+    const before: AuditEntry[] = [];
+    await migratedTo(backend.url, 3, async (older) => {
+      for (const subject of ['a', 'b', 'c']) before.push(await older.appendAudit(anAudit(subject)));
+    });
+    // When the store opens it
+    const { store, applied } = await openStore({ url: backend.url });
+    onTestFinished(() => store.close());
+    // Then migration 4 ran, the trail verifies as it was, and a new entry chains to its head
+    expect(applied).toEqual([4]);
+    expect(await store.verifyAudit()).toEqual({ ok: true, entries: 3, head: before[2]!.hash });
+    expect(await store.appendAudit(anAudit('d'))).toMatchObject({ seq: 4, prevHash: before[2]!.hash });
+    expect(await store.verifyAudit()).toMatchObject({ ok: true, entries: 4 });
+    // And the table is still append-only, indexed by its sequence number alone
+    await expect(backend.raw("UPDATE audit_log SET actor = 'mallory' WHERE seq = 2")).rejects.toThrow(
+      /append-only/,
+    );
+    await expect(backend.raw('DELETE FROM audit_log WHERE seq = 1')).rejects.toThrow(/append-only/);
+    expect(await indexesOf(backend, 'audit_log')).toEqual(
+      backend.url.startsWith('sqlite://') ? [] : ['audit_log_pkey'],
+    );
   });
 
   it('answers a readiness ping and counts rows of every table', async () => {
