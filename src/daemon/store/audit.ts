@@ -102,6 +102,8 @@ export class AuditChain {
       hash,
     ]);
     this.heads.set(tx, { seq: fields.seq, hash });
-    return { ...fields, prevHash, hash };
+    // A literal rather than a spread of `fields`: it is built once per activity taken.
+    const { seq, at, actor, action, subject, details } = fields;
+    return { seq, at, actor, action, subject, details, prevHash, hash };
   }
 }
