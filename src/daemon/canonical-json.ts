@@ -7,10 +7,20 @@
  */
 export function canonicalJson(value: unknown): string {
   if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
-  if (Array.isArray(value)) return `[${value.map((item) => canonicalJson(item ?? null)).join(',')}]`;
+  // Built by concatenation rather than map/join: it runs several times per activity taken.
+  if (Array.isArray(value)) {
+    let items = '';
+    for (let index = 0; index < value.length; index++) {
+      items += (index === 0 ? '' : ',') + canonicalJson(value[index] ?? null);
+    }
+    return `[${items}]`;
+  }
   const record = value as Record<string, unknown>;
-  const keys = Object.keys(record)
-    .filter((key) => record[key] !== undefined)
-    .sort();
-  return `{${keys.map((key) => `${JSON.stringify(key)}:${canonicalJson(record[key])}`).join(',')}}`;
+  let members = '';
+  for (const key of Object.keys(record).sort()) {
+    const item = record[key];
+    if (item === undefined) continue;
+    members += (members === '' ? '' : ',') + JSON.stringify(key) + ':' + canonicalJson(item);
+  }
+  return `{${members}}`;
 }

@@ -34,8 +34,15 @@ export function activityTrackRoute(app: FastifyInstance, context: RouteContext):
       },
     },
     async (request, reply) => {
+      // Named fields rather than a spread of the body: one object shape, cheaper on this hot path.
+      const { userId, type, occurredAt, payload, points, badge } = request.body;
       const input: TrackActivityInput = {
-        ...request.body,
+        userId,
+        type,
+        occurredAt,
+        payload,
+        points,
+        badge,
         idempotencyKey: request.headers['idempotency-key'],
         actor: request.actor,
       };

@@ -1,4 +1,4 @@
-import { createHash, randomFillSync } from 'node:crypto';
+import { hash, randomFillSync } from 'node:crypto';
 import { ErrorCodes, InputError, RefusedError } from '../../core/errors.js';
 import { canonicalJson } from '../canonical-json.js';
 import type { ActivityKind, ActivityRecord, AuditInput, NewActivity, Store } from '../store/types.js';
@@ -240,7 +240,7 @@ export function newActivityId(now = Date.now()): string {
 }
 
 function sha256(text: string): string {
-  return createHash('sha256').update(text, 'utf8').digest('hex');
+  return hash('sha256', text, 'hex');
 }
 
 function isoTime(value: string, field: string): string {

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash as hashOnce } from 'node:crypto';
 import { canonicalJson } from '../canonical-json.js';
 import type { Dialect, Tx } from './dialect.js';
 import { SQL } from './sql.js';
@@ -33,7 +33,8 @@ function hashEntryText(
     `{"action":${JSON.stringify(entry.action)},"actor":${JSON.stringify(entry.actor)},` +
     `"at":${JSON.stringify(entry.at)},"details":${detailsText},"seq":${JSON.stringify(entry.seq)},` +
     `"subject":${JSON.stringify(entry.subject)}}`;
-  return createHash('sha256').update(prevHash).update(body).digest('hex');
+  // One-shot hashing: a Hash object per entry costs more than the concatenation.
+  return hashOnce('sha256', prevHash + body, 'hex');
 }
 
 /**
