@@ -1,6 +1,7 @@
 import { Interface } from 'ethers';
 import { loadArtifact } from '../../core/contracts/artifacts.js';
 import type { BatchActivity, BatchPart, TransactionDraft } from '../store/mirror-types.js';
+import { WordArraysCall } from './calldata.js';
 import { batchTree, type ActivityTree } from './merkle.js';
 
 /** Where the worker sends its transactions (from the workspace's deployments.json). */
@@ -44,6 +45,17 @@ function contractInterface(name: 'PointsToken' | 'Badges' | 'ActivityLog'): Inte
   return contract;
 }
 
+let mintCalls: { points: WordArraysCall; badges: WordArraysCall } | undefined;
+
+/** The two mintBatch encoders, made on first use from the contracts' ABIs. */
+function mintBatchCalls(): { points: WordArraysCall; badges: WordArraysCall } {
+  mintCalls ??= {
+    points: new WordArraysCall(contractInterface('PointsToken'), 'mintBatch'),
+    badges: new WordArraysCall(contractInterface('Badges'), 'mintBatch'),
+  };
+  return mintCalls;
+}
+
 /**
  * Cuts a batch into transactions: one anchor of the Merkle root of all its activities, then the
  * points mints and the badge mints, each a mintBatch of at most `maxEntriesPerTx` payments in
@@ -85,7 +97,7 @@ export function planBatch(
       part: `points:${index}`,
       batchId,
       to: contracts.pointsToken,
-      data: contractInterface('PointsToken').encodeFunctionData('mintBatch', [
+      data: mintBatchCalls().points.encode([
         slice.map((activity) => activity.wallet),
         slice.map((activity) => activity.points),
         slice.map((activity) => activity.activityRef),
@@ -102,9 +114,9 @@ export function planBatch(
       part: `badges:${index}`,
       batchId,
       to: contracts.badges,
-      data: contractInterface('Badges').encodeFunctionData('mintBatch', [
+      data: mintBatchCalls().badges.encode([
         slice.map((activity) => activity.wallet),
-        slice.map((activity) => activity.badgeId),
+        slice.map((activity) => activity.badgeId!),
         slice.map((activity) => activity.badgeAmount ?? '1'),
         slice.map((activity) => activity.activityRef),
       ]),
