@@ -118,7 +118,7 @@ Command: \`npm run build && node bench/mirror.js --rate ${rate} --seconds ${seco
 | live: ${rate.toLocaleString('en')}/s asked for ${seconds} s | ${live.result.accepted.toLocaleString('en')} accepted (${Math.round(live.result.accepted / live.result.seconds).toLocaleString('en')}/s) | ${Math.round(live.confirmedDuringLoad / liveSeconds).toLocaleString('en')} while loading | ${afterLive.p95} | ${live.peakRssMb} MB |
 | backlog: ${fill.accepted.toLocaleString('en')} queued, then drained | ${fill.accepted.toLocaleString('en')} | ${Math.round(backlog.confirmed / backlog.samples.length).toLocaleString('en')} over ${backlog.samples.length} s | — | ${backlog.peakRssMb} MB |
 
-At each phase's RSS peak, V8's heap was ${memoryAt(live)} (live) and ${memoryAt(backlog)} (backlog); the rest of the RSS is the node binary's code, SQLite's page caches and malloc.
+At each phase's RSS peak: live, ${memoryAt(live)}; backlog, ${memoryAt(backlog)}. The rest of the RSS is the node binary's code, SQLite's page caches and malloc.
 
 Targets: ≥ 5,000 confirmed per second sustained for 60 s; p95 ≤ 5 s; RSS ≤ 200 MB.
 <!-- bench:mirror-stop -->`;
@@ -129,7 +129,7 @@ process.exit(0);
 function memoryAt(phase) {
   const memory = phase.peakMemory;
   return memory
-    ? `${memory.heapTotalMb} MB (${memory.heapUsedMb} MB in use), buffers ${memory.externalMb} MB`
+    ? `V8's heap ${memory.heapTotalMb} MB (${memory.heapUsedMb} MB in use) and buffers ${memory.externalMb} MB`
     : 'not sampled';
 }
 
