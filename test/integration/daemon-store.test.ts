@@ -8,6 +8,7 @@ import { openSqlite } from '../../src/daemon/store/dialects/sqlite.js';
 import { MIGRATIONS } from '../../src/daemon/store/migrations/index.js';
 import { openStore } from '../../src/daemon/store/open.js';
 import { SqlStore } from '../../src/daemon/store/repository.js';
+import { SQL } from '../../src/daemon/store/sql.js';
 import type { AuditEntry, AuditInput, NewActivity, Store } from '../../src/daemon/store/types.js';
 import { describeWithPostgres } from '../support/postgres.js';
 import { aTempDir } from '../support/temp-dir.js';
@@ -128,13 +129,14 @@ function storeSuite(aBackend: () => Promise<Backend>): void {
     const second = await openStore({ url: backend.url });
     await second.store.close();
     // Then the first open migrated and the second found the schema current
-    expect(first.applied).toEqual([1, 2, 3, 4]);
+    expect(first.applied).toEqual([1, 2, 3, 4, 5]);
     expect(second.applied).toEqual([]);
     expect(await backend.raw('SELECT version, name FROM schema_migrations ORDER BY version')).toEqual([
       { version: 1, name: 'initial' },
       { version: 2, name: 'mirror-outbox' },
       { version: 3, name: 'activity-ref-not-indexed' },
       { version: 4, name: 'audit-hash-not-indexed' },
+      { version: 5, name: 'activity-indexes-partial' },
     ]);
   });
 
@@ -159,7 +161,7 @@ function storeSuite(aBackend: () => Promise<Backend>): void {
     const { store, applied } = await openStore({ url: backend.url });
     onTestFinished(() => store.close());
     // Then migration 3 ran (and the later ones) and both activities read back as they were
-    expect(applied).toEqual([3, 4]);
+    expect(applied).toEqual([3, 4, 5]);
     expect(await store.getActivity(queued.id)).toMatchObject({ ...queued, status: 'queued', batchId: null });
     expect(await store.getActivity(batched.id)).toMatchObject({
       ...batched,
@@ -169,7 +171,7 @@ function storeSuite(aBackend: () => Promise<Backend>): void {
     expect(await store.queueDepth()).toBe(1);
     // And the worker's indexes are back, the idempotency key is still unique, the ref is not
     expect(await indexesOf(backend, 'activities')).toEqual(
-      expect.arrayContaining(['activities_batch', 'activities_status_created']),
+      expect.arrayContaining(['activities_batch', 'activities_queued']),
     );
     const again = anActivity({ activityRef: queued.activityRef });
     await expect(store.insertActivity(again, anAudit(again.id))).resolves.toMatchObject({
@@ -192,7 +194,7 @@ function storeSuite(aBackend: () => Promise<Backend>): void {
     const { store, applied } = await openStore({ url: backend.url });
     onTestFinished(() => store.close());
     // Then migration 4 ran, the trail verifies as it was, and a new entry chains to its head
-    expect(applied).toEqual([4]);
+    expect(applied).toEqual([4, 5]);
     expect(await store.verifyAudit()).toEqual({ ok: true, entries: 3, head: before[2]!.hash });
     expect(await store.appendAudit(anAudit('d'))).toMatchObject({ seq: 4, prevHash: before[2]!.hash });
     expect(await store.verifyAudit()).toMatchObject({ ok: true, entries: 4 });
@@ -204,6 +206,52 @@ function storeSuite(aBackend: () => Promise<Backend>): void {
     expect(await indexesOf(backend, 'audit_log')).toEqual(
       backend.url.startsWith('sqlite://') ? [] : ['audit_log_pkey'],
     );
+  });
+
+  it('migration 5 indexes only the queue and the batched rows, and the worker still finds them', async () => {
+    // Given a database at migration 4 with a queued, a submitted and a confirmed activity
+    const backend = await aBackend();
+    const [queued, submitted, confirmed] = [anActivity(), anActivity(), anActivity()];
+    await migratedTo(backend.url, 4, async (older) => {
+      for (const activity of [queued, submitted, confirmed]) {
+        await older.insertActivity(activity, anAudit(activity.id));
+      }
+    });
+    await backend.raw(
+      `INSERT INTO batches (id, merkle_root, size, status, created_at, updated_at) VALUES ('b1', '0x${'ab'.repeat(32)}', 2, 'submitted', '2026-11-24T10:00:00Z', '2026-11-24T10:00:00Z')`,
+    );
+    await backend.raw(
+      `UPDATE activities SET status = 'submitted', batch_id = 'b1' WHERE id IN ('${submitted.id}', '${confirmed.id}')`,
+    );
+    await backend.raw(`UPDATE activities SET status = 'confirmed' WHERE id = '${confirmed.id}'`);
+    // When the store opens it
+    const { store, applied } = await openStore({ url: backend.url });
+    onTestFinished(() => store.close());
+    // Then migration 5 ran, the old indexes are gone and the partial ones are there
+    expect(applied).toEqual([5]);
+    const indexes = await indexesOf(backend, 'activities');
+    expect(indexes).toEqual(expect.arrayContaining(['activities_batch', 'activities_queued']));
+    expect(indexes).not.toContain('activities_status_created');
+    // And the queue, the claim and the batch's rows read as before
+    expect(await store.queueDepth()).toBe(1);
+    expect((await store.mirror.claimable(10, '9999-12-31T00:00:00.000Z')).map((row) => row.id)).toEqual([
+      queued.id,
+    ]);
+    expect(
+      (await backend.raw("SELECT id FROM activities WHERE batch_id = 'b1' ORDER BY id")).map((row) => row.id),
+    ).toEqual([submitted.id, confirmed.id].sort());
+    if (backend.url.startsWith('sqlite://')) {
+      // SQLite takes a partial index only when the query names its condition: these must keep doing so
+      const plan = async (sql: string) =>
+        (await backend.raw(`EXPLAIN QUERY PLAN ${sql}`)).map((row) => String(row.detail)).join('; ');
+      expect(await plan(`${SQL.claimable.replace('$1', "'9999'").replace('$2', '10')}`)).toMatch(
+        /USING (COVERING )?INDEX activities_queued/,
+      );
+      expect(await plan(SQL.queueDepth)).toMatch(/USING (COVERING )?INDEX activities_queued/);
+      expect(
+        await plan(SQL.confirmBatchActivities.replace('$1', "'b1'").replace('$2', '1').replace('$3', "'x'")),
+      ).toMatch(/USING INDEX activities_batch/);
+    }
   });
 
   it('answers a readiness ping and counts rows of every table', async () => {

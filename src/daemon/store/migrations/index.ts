@@ -2,6 +2,7 @@ import * as initial from './0001-initial.js';
 import * as mirrorOutbox from './0002-mirror-outbox.js';
 import * as activityRefNotIndexed from './0003-activity-ref-not-indexed.js';
 import * as auditHashNotIndexed from './0004-audit-hash-not-indexed.js';
+import * as activityIndexesPartial from './0005-activity-indexes-partial.js';
 
 /** One schema change, numbered once for both databases. */
 export interface Migration {
@@ -17,4 +18,5 @@ export const MIGRATIONS: readonly Migration[] = [
   mirrorOutbox,
   activityRefNotIndexed,
   auditHashNotIndexed,
+  activityIndexesPartial,
 ];
