@@ -83,28 +83,13 @@ export class AuditChain {
     const prevHash = last?.hash ?? AUDIT_GENESIS_HASH;
     // Stored as its canonical text, so the stored bytes are the hashed bytes.
     const detailsText = canonicalJson(input.details);
-    const fields = {
-      seq: Number(last?.seq ?? 0) + 1,
-      at: new Date().toISOString(),
-      actor: input.actor,
-      action: input.action,
-      subject: input.subject,
-      details: JSON.parse(detailsText) as Record<string, unknown>,
-    };
-    const hash = hashEntryText(prevHash, fields, detailsText);
-    await tx.query(SQL.insertAudit, [
-      fields.seq,
-      fields.at,
-      fields.actor,
-      fields.action,
-      fields.subject,
-      detailsText,
-      prevHash,
-      hash,
-    ]);
-    this.heads.set(tx, { seq: fields.seq, hash });
-    // A literal rather than a spread of `fields`: it is built once per activity taken.
-    const { seq, at, actor, action, subject, details } = fields;
+    const seq = Number(last?.seq ?? 0) + 1;
+    const at = new Date().toISOString();
+    const { actor, action, subject } = input;
+    const hash = hashEntryText(prevHash, { seq, at, actor, action, subject }, detailsText);
+    await tx.query(SQL.insertAudit, [seq, at, actor, action, subject, detailsText, prevHash, hash]);
+    this.heads.set(tx, { seq, hash });
+    const details = JSON.parse(detailsText) as Record<string, unknown>;
     return { seq, at, actor, action, subject, details, prevHash, hash };
   }
 }
