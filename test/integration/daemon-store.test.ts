@@ -112,6 +112,13 @@ async function migratedTo(
   }
 }
 
+/** A batch row the worker has submitted, written around the store. */
+async function aSubmittedBatch(backend: Backend, id: string, size: number): Promise<void> {
+  await backend.raw(
+    `INSERT INTO batches (id, merkle_root, size, status, created_at, updated_at) VALUES ('${id}', '0x${'ab'.repeat(32)}', ${size}, 'submitted', '2026-11-24T10:00:00Z', '2026-11-24T10:00:00Z')`,
+  );
+}
+
 async function indexesOf(backend: Backend, table: string): Promise<string[]> {
   const rows = backend.url.startsWith('sqlite://')
     ? await backend.raw(`SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = '${table}'`)
@@ -145,9 +152,7 @@ function storeSuite(aBackend: () => Promise<Backend>): void {
     const backend = await aBackend();
     await migratedTo(backend.url, 2);
     const [queued, batched] = [anActivity(), anActivity({ badgeId: '3', badgeAmount: '1', payload: null })];
-    await backend.raw(
-      `INSERT INTO batches (id, merkle_root, size, status, created_at, updated_at) VALUES ('b1', '0x${'ab'.repeat(32)}', 1, 'submitted', '2026-11-24T10:00:00Z', '2026-11-24T10:00:00Z')`,
-    );
+    await aSubmittedBatch(backend, 'b1', 1);
     for (const [activity, batch] of [
       [queued, null],
       [batched, 'b1'],
@@ -217,9 +222,7 @@ function storeSuite(aBackend: () => Promise<Backend>): void {
         await older.insertActivity(activity, anAudit(activity.id));
       }
     });
-    await backend.raw(
-      `INSERT INTO batches (id, merkle_root, size, status, created_at, updated_at) VALUES ('b1', '0x${'ab'.repeat(32)}', 2, 'submitted', '2026-11-24T10:00:00Z', '2026-11-24T10:00:00Z')`,
-    );
+    await aSubmittedBatch(backend, 'b1', 2);
     await backend.raw(
       `UPDATE activities SET status = 'submitted', batch_id = 'b1' WHERE id IN ('${submitted.id}', '${confirmed.id}')`,
     );
@@ -244,7 +247,7 @@ function storeSuite(aBackend: () => Promise<Backend>): void {
       // SQLite takes a partial index only when the query names its condition: these must keep doing so
       const plan = async (sql: string) =>
         (await backend.raw(`EXPLAIN QUERY PLAN ${sql}`)).map((row) => String(row.detail)).join('; ');
-      expect(await plan(`${SQL.claimable.replace('$1', "'9999'").replace('$2', '10')}`)).toMatch(
+      expect(await plan(SQL.claimable.replace('$1', "'9999'").replace('$2', '10'))).toMatch(
         /USING (COVERING )?INDEX activities_queued/,
       );
       expect(await plan(SQL.queueDepth)).toMatch(/USING (COVERING )?INDEX activities_queued/);
