@@ -99,8 +99,9 @@ function prefill(path, count) {
   // Each stored activity has its audit entry, chained as the store chains them: the trail grows
   // with intake, so the size under test is the trail's too.
   let prevHash = AUDIT_GENESIS_HASH;
+  // The stored activities arrived one per millisecond, up to now.
+  const start = Date.now() - count;
   const chunk = db.transaction((first, size) => {
-    const start = Date.now() - count;
     for (let index = first; index < first + size; index++) {
       const at = new Date(start + index).toISOString();
       const id = newActivityId(start + index);
