@@ -54,7 +54,10 @@ class ScriptedChain implements MirrorChain {
     this.pool.set(hash, raw);
     return { kind: 'accepted' };
   }
+  /** The hashes of each receipts call, in order. */
+  receiptQueries: string[][] = [];
   async receipts(hashes: readonly string[]) {
+    this.receiptQueries.push([...hashes]);
     return new Map(hashes.map((hash) => [hash, this.receiptsByHash.get(hash) ?? null] as const));
   }
   logs = async () => [];
@@ -200,6 +203,22 @@ function workerSuite(databaseUrl: DatabaseUrl): void {
     await rounds(2);
     expect((await store.mirror.getBatch(batch!.id))!.status).toBe('confirmed');
     expect(await store.queueDepth()).toBe(0);
+  });
+
+  it("asks for the receipts only of transactions below their signer's mined count", async () => {
+    const { chain, queue, rounds } = await aWorker(databaseUrl);
+    await queue(3);
+    await rounds(2);
+    const sent = chain.broadcasts.map((broadcast) => broadcast.hash);
+    expect(sent).toHaveLength(2);
+    chain.receiptQueries = [];
+    await rounds(2);
+    // both wait in the pool: the count says neither can have a receipt
+    expect(chain.receiptQueries.flat()).toEqual([]);
+    chain.mine();
+    await rounds(2);
+    // asked once, when mined: a transaction with its receipt is no longer sent
+    expect(chain.receiptQueries.flat().sort()).toEqual([...sent].sort());
   });
 
   it('counts "already known" and "nonce too low" as sent', async () => {
