@@ -1,7 +1,7 @@
 import { RLP } from '@ethereumjs/rlp';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { keccak_256 } from '@noble/hashes/sha3.js';
-import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
+import { fromHex, toHex } from '../../core/hex.js';
 import type { SignedTransaction, UnsignedTransaction } from './signer.js';
 
 /**
@@ -23,9 +23,9 @@ export function signLegacyTransaction(
     quantity(BigInt(transaction.nonce)),
     quantity(transaction.gasPrice),
     quantity(transaction.gasLimit),
-    hexToBytes(strip(transaction.to)),
+    fromHex(transaction.to, 'to'),
     quantity(transaction.value ?? 0n),
-    hexToBytes(strip(transaction.data)),
+    fromHex(transaction.data, 'data'),
   ];
   // EIP-155: the signed payload ends with chainId, 0, 0.
   const digest = keccak_256(RLP.encode([...fields, quantity(chainId), new Uint8Array(), new Uint8Array()]));
@@ -37,7 +37,7 @@ export function signLegacyTransaction(
     trimmed(signature.subarray(1, 33)),
     trimmed(signature.subarray(33, 65)),
   ]);
-  return { raw: `0x${bytesToHex(raw)}`, hash: `0x${bytesToHex(keccak_256(raw))}` };
+  return { raw: `0x${toHex(raw)}`, hash: `0x${toHex(keccak_256(raw))}` };
 }
 
 /** An RLP quantity: big-endian, no leading zero bytes, zero as the empty string. */
@@ -45,15 +45,11 @@ function quantity(value: bigint): Uint8Array {
   if (value < 0n) throw new RangeError('A transaction field cannot be negative');
   if (value === 0n) return new Uint8Array();
   const hex = value.toString(16);
-  return hexToBytes(hex.length % 2 ? `0${hex}` : hex);
+  return fromHex(hex.length % 2 ? `0${hex}` : hex);
 }
 
 function trimmed(bytes: Uint8Array): Uint8Array {
   let start = 0;
   while (start < bytes.length && bytes[start] === 0) start++;
   return bytes.subarray(start);
-}
-
-function strip(hex: string): string {
-  return hex.startsWith('0x') ? hex.slice(2) : hex;
 }

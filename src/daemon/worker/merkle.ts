@@ -1,6 +1,6 @@
 import { keccak_256 } from '@noble/hashes/sha3.js';
-import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
 import type { ActivityLeaf } from '../../core/contracts/activity-leaf.js';
+import { toHex, writeHex } from '../../core/hex.js';
 
 /**
  * An activity batch's Merkle tree in OpenZeppelin's StandardMerkleTree format (leaf =
@@ -88,12 +88,12 @@ export function buildActivityTree(leaves: readonly ActivityLeaf[]): ActivityTree
  * @returns 32 bytes
  */
 export function hashLeaf(leaf: ActivityLeaf): Uint8Array {
-  const encoded = new Uint8Array(4 * WORD);
-  encoded.set(fixedBytes(leaf.activityRef, WORD, 'activityRef'), 0);
+  const encoded = Buffer.alloc(4 * WORD);
+  writeHex(encoded, leaf.activityRef, 0, WORD, 'activityRef');
   // An address is right-aligned in its word; the 12 bytes before it stay zero.
-  encoded.set(fixedBytes(leaf.wallet, 20, 'wallet'), WORD + 12);
-  encoded.set(uintWord(leaf.points), 2 * WORD);
-  encoded.set(fixedBytes(leaf.detailHash, WORD, 'detailHash'), 3 * WORD);
+  writeHex(encoded, leaf.wallet, WORD + 12, 20, 'wallet');
+  writeHex(encoded, uintWord(leaf.points), 2 * WORD, WORD, 'points');
+  writeHex(encoded, leaf.detailHash, 3 * WORD, WORD, 'detailHash');
   return keccak_256(keccak_256(encoded));
 }
 
@@ -105,15 +105,9 @@ function hashPair(a: Uint8Array, b: Uint8Array): Uint8Array {
   return keccak_256(pair);
 }
 
-function fixedBytes(value: string, length: number, field: string): Uint8Array {
-  const bytes = hexToBytes(value.startsWith('0x') ? value.slice(2) : value);
-  if (bytes.length !== length) throw new Error(`${field} must be ${length} bytes, found ${bytes.length}`);
-  return bytes;
-}
-
-function uintWord(value: bigint): Uint8Array {
+function uintWord(value: bigint): string {
   if (value < 0n || value >= 1n << 256n) throw new Error('points must fit uint256');
-  return hexToBytes(value.toString(16).padStart(2 * WORD, '0'));
+  return value.toString(16).padStart(2 * WORD, '0');
 }
 
 function compareBytes(a: Uint8Array, b: Uint8Array): number {
@@ -131,5 +125,5 @@ function checkedIndex(index: number, size: number): number {
 }
 
 function hex(bytes: Uint8Array): string {
-  return `0x${bytesToHex(bytes)}`;
+  return `0x${toHex(bytes)}`;
 }
