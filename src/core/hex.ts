@@ -6,7 +6,8 @@
  * character that is not hex, so input is checked first.
  */
 
-const HEX = /^(?:0x)?((?:[0-9a-fA-F]{2})*)$/;
+// `test`, not a capturing `exec`: it allocates nothing, which matters at four checks per leaf.
+const HEX_DIGITS = /^(?:0x)?[0-9a-fA-F]*$/;
 
 /**
  * @param bytes - any bytes
@@ -44,7 +45,9 @@ export function writeHex(target: Buffer, hex: string, offset: number, length: nu
 }
 
 function digits(hex: string, what: string): string {
-  const match = HEX.exec(hex);
-  if (!match) throw new Error(`${what} is not an even number of hex digits`);
-  return match[1]!;
+  const text = hex.startsWith('0x') ? hex.slice(2) : hex;
+  if (text.length % 2 !== 0 || !HEX_DIGITS.test(hex)) {
+    throw new Error(`${what} is not an even number of hex digits`);
+  }
+  return text;
 }
