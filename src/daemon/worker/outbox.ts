@@ -180,8 +180,8 @@ export class Outbox {
     }
     const current = minedNonces.get(this.signer.address);
     if (current !== undefined) this.nonceFloor = current;
-    // Only a transaction below its signer's count can have a receipt: the others are not asked
-    // for, which spares a request per pending transaction each round.
+    // Only a transaction below its signer's count can have a receipt: the others, still pending,
+    // are not asked for.
     const receipts = await chain.receipts(
       sent.filter((tx) => tx.nonce < minedNonces.get(tx.signer)!).map((tx) => tx.txHash),
     );
