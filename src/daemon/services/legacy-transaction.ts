@@ -1,6 +1,6 @@
 import { RLP } from '@ethereumjs/rlp';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
-import { keccak_256 } from '@noble/hashes/sha3.js';
+import { keccak256 } from '../../core/keccak.js';
 import { fromHex, toHex } from '../../core/hex.js';
 import type { SignedTransaction, UnsignedTransaction } from './signer.js';
 
@@ -28,7 +28,7 @@ export function signLegacyTransaction(
     fromHex(transaction.data, 'data'),
   ];
   // EIP-155: the signed payload ends with chainId, 0, 0.
-  const digest = keccak_256(RLP.encode([...fields, quantity(chainId), new Uint8Array(), new Uint8Array()]));
+  const digest = keccak256(RLP.encode([...fields, quantity(chainId), new Uint8Array(), new Uint8Array()]));
   const signature = secp256k1.sign(digest, privateKey, { prehash: false, format: 'recovered' });
   const recovery = BigInt(signature[0]!);
   const raw = RLP.encode([
@@ -37,7 +37,7 @@ export function signLegacyTransaction(
     trimmed(signature.subarray(1, 33)),
     trimmed(signature.subarray(33, 65)),
   ]);
-  return { raw: `0x${toHex(raw)}`, hash: `0x${toHex(keccak_256(raw))}` };
+  return { raw: `0x${toHex(raw)}`, hash: `0x${toHex(keccak256(raw))}` };
 }
 
 /** An RLP quantity: big-endian, no leading zero bytes, zero as the empty string. */

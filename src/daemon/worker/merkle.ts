@@ -1,4 +1,4 @@
-import { keccak_256 } from '@noble/hashes/sha3.js';
+import { keccak256 } from '../../core/keccak.js';
 import type { ActivityLeaf } from '../../core/contracts/activity-leaf.js';
 import { toHex, writeHex } from '../../core/hex.js';
 
@@ -94,7 +94,7 @@ export function hashLeaf(leaf: ActivityLeaf): Uint8Array {
   writeHex(encoded, leaf.wallet, WORD + 12, 20, 'wallet');
   writeHex(encoded, uintWord(leaf.points), 2 * WORD, WORD, 'points');
   writeHex(encoded, leaf.detailHash, 3 * WORD, WORD, 'detailHash');
-  return keccak_256(keccak_256(encoded));
+  return keccak256(keccak256(encoded));
 }
 
 function hashPair(a: Uint8Array, b: Uint8Array): Uint8Array {
@@ -102,7 +102,7 @@ function hashPair(a: Uint8Array, b: Uint8Array): Uint8Array {
   const [first, second] = compareBytes(a, b) <= 0 ? [a, b] : [b, a];
   pair.set(first, 0);
   pair.set(second, WORD);
-  return keccak_256(pair);
+  return keccak256(pair);
 }
 
 function uintWord(value: bigint): string {
