@@ -603,7 +603,12 @@ describe('logs', () => {
     expect(lines.filter((line) => line.msg === 'request completed').map((line) => line.status)).toEqual([
       202, 200, 400, 401, 500,
     ]);
-    expect(lines.find((line) => line.msg === 'request failed')).toBeDefined();
+    const failed = lines.find((line) => line.msg === 'request failed');
+    expect(failed).toBeDefined();
+    // the request's one line carries the id its other lines carry
+    expect(
+      lines.filter((line) => line.msg === 'request completed' && line.reqId === failed!.reqId),
+    ).toMatchObject([{ status: 500 }]);
     // And none of the secrets or personal data
     const text = daemon.logs.join('\n');
     for (const secret of [

@@ -1,7 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
+import type { Logger } from 'pino';
 import { ErrorCodes } from '../../core/errors.js';
 import { httpErrorOf } from '../http-errors.js';
+import { createAccessLogger } from '../logger.js';
 import type { DaemonMetrics } from '../metrics.js';
 
 /**
@@ -30,6 +32,7 @@ export const observabilityPlugin = fp<{ metrics: DaemonMetrics }>(
       }),
     );
 
+    const accessLog = createAccessLogger(app.log as Logger);
     app.addHook('onResponse', async (request, reply) => {
       const route = request.routeOptions.url ?? 'unknown';
       const seconds = reply.elapsedTime / 1000;
@@ -37,8 +40,9 @@ export const observabilityPlugin = fp<{ metrics: DaemonMetrics }>(
         { method: request.method, route, status_code: String(reply.statusCode) },
         seconds,
       );
-      request.log.info(
+      accessLog.info(
         {
+          reqId: request.id,
           method: request.method,
           route,
           path: request.url.split('?')[0],
