@@ -1,7 +1,7 @@
 import { RLP } from '@ethereumjs/rlp';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
-import { keccak256 } from '../../core/keccak.js';
 import { fromHex, toHex } from '../../core/hex.js';
+import { keccak256 } from '../../core/keccak.js';
 import type { SignedTransaction, UnsignedTransaction } from './signer.js';
 
 /**

@@ -1,6 +1,6 @@
-import { keccak256 } from '../../core/keccak.js';
 import type { ActivityLeaf } from '../../core/contracts/activity-leaf.js';
 import { toHex, writeHex } from '../../core/hex.js';
+import { keccak256 } from '../../core/keccak.js';
 
 /**
  * An activity batch's Merkle tree in OpenZeppelin's StandardMerkleTree format (leaf =
