@@ -5,7 +5,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SignJWT } from 'jose';
 import { parse, stringify } from 'yaml';
@@ -97,11 +97,11 @@ try {
 const best = (target) => results.filter((r) => r.target === target).sort((a, b) => b.rps - a.rps)[0];
 const ratio = best('POST /activity/track').rps / best('no-op route').rps;
 const table = [
-  '| run | target | requests/s | p50 | p99 | non-2xx | server CPU per request |',
-  '|---:|---|---:|---:|---:|---:|---:|',
+  '| run | target | requests/s | p50 | p99 | non-2xx | server CPU per request | server disk writes per request | machine CPU busy |',
+  '|---:|---|---:|---:|---:|---:|---:|---:|---:|',
   ...results.map(
     (r) =>
-      `| ${r.round} | ${r.target} | ${Math.round(r.rps).toLocaleString('en')} | ${r.p50} | ${r.p99} | ${r.errors} | ${r.cpuMicros} µs |`,
+      `| ${r.round} | ${r.target} | ${Math.round(r.rps).toLocaleString('en')} | ${r.p50} | ${r.p99} | ${r.errors} | ${r.cpuMicros} µs | ${r.diskKiB} KiB | ${r.machineBusy} % |`,
   ),
 ].join('\n');
 const section = `<!-- bench:intake -->
@@ -109,7 +109,7 @@ const section = `<!-- bench:intake -->
 
 Machine: ${machine()}. Date: ${new Date().toISOString().slice(0, 10)}.
 
-Command: \`npm run build && node bench/intake.js --seconds ${seconds} --connections ${connections}\`: wrk (2 threads, ${connections} connections, ${seconds} s per run) from its own process; the adapter with its generated configuration (SQLite in WAL mode, each group commit's WAL fsynced before its requests are answered, JWT HS256, request log at info), each request a new activity with a new idempotency key (random order, as clients' UUIDs) for one of 1,000 users (their wallets made during run 1); the no-op route is a fastify 5 server that parses the same JSON body and answers 202.
+Command: \`npm run build && node bench/intake.js --seconds ${seconds} --connections ${connections}\`: wrk (2 threads, ${connections} connections, ${seconds} s per run) from its own process; the adapter with its generated configuration (SQLite in WAL mode, each group commit's WAL fsynced before its requests are answered, JWT HS256, request log at info), each request a new activity with a new idempotency key (random order, as clients' UUIDs) for one of 1,000 users (their wallets made during run 1); the no-op route is a fastify 5 server that parses the same JSON body and answers 202. Server disk writes: what the kernel wrote to the disk for the server process (its /proc io \`write_bytes\`: the log, checkpoints into the database file). Machine CPU busy: the ${cpus().length} cores together, every process and the kernel, over the run (100 % = every core busy).
 
 ${table}
 
@@ -118,12 +118,38 @@ Intake / no-op (best runs): **${(ratio * 100).toFixed(0)} %** (target ≥ 50 %);
 console.log(section);
 if (write) replaceSection('intake', section);
 
-/** A wrk run with the server process's CPU time (all its threads) per request answered. */
+/**
+ * A wrk run with the server process's CPU time (all its threads) per request answered, and how
+ * busy the whole machine was meanwhile: the server, wrk and the kernel share its cores, so a
+ * server that is not the only thing running short of CPU is told apart from one that is.
+ */
 function measured(pid, url) {
   const before = cpuSeconds(pid);
+  const writtenBefore = bytesWritten(pid);
+  const machineBefore = machineTicks();
   const result = wrk(url);
   const cpu = cpuSeconds(pid) - before;
-  return { ...result, cpuMicros: Math.round((cpu / (result.rps * seconds)) * 1e6) };
+  const written = bytesWritten(pid) - writtenBefore;
+  const machineAfter = machineTicks();
+  const busy = 1 - (machineAfter.idle - machineBefore.idle) / (machineAfter.total - machineBefore.total);
+  const requests = result.rps * seconds;
+  return {
+    ...result,
+    cpuMicros: Math.round((cpu / requests) * 1e6),
+    diskKiB: (written / requests / 1024).toFixed(1),
+    machineBusy: Math.round(busy * 100),
+  };
+}
+
+/** What the process has had written to the disk so far (/proc/PID/io's write_bytes). */
+function bytesWritten(pid) {
+  return Number(/^write_bytes: (\d+)$/m.exec(readFileSync(`/proc/${pid}/io`, 'utf8'))[1]);
+}
+
+function machineTicks() {
+  // /proc/stat's first line: the ticks of all cores by state; idle and iowait are the 4th and 5th.
+  const ticks = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1, 9).map(Number);
+  return { total: ticks.reduce((sum, n) => sum + n, 0), idle: ticks[3] + ticks[4] };
 }
 
 function cpuSeconds(pid) {
