@@ -119,9 +119,9 @@ console.log(section);
 if (write) replaceSection('intake', section);
 
 /**
- * A wrk run with the server process's CPU time (all its threads) per request answered, and how
- * busy the whole machine was meanwhile: the server, wrk and the kernel share its cores, so a
- * server that is not the only thing running short of CPU is told apart from one that is.
+ * A wrk run with the server process's CPU time (all its threads) and disk writes per request
+ * answered, and how busy the whole machine was meanwhile. The server, wrk and the kernel share
+ * the cores, so that last figure tells a server short of CPU from one waiting on something else.
  */
 function measured(pid, url) {
   const before = cpuSeconds(pid);
